@@ -1,0 +1,61 @@
+// What every command opens: configuration, work folder, logger, journal, providers, runner. No business
+// logic lives in cli/: commands parse flags, call the engine and print.
+import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import { ensureWorkFolders } from '../intake/folders.ts';
+import { acquireWorkLock, type WorkLock } from '../intake/lock.ts';
+import { Journal } from '../journal/store.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { BatchRunner } from '../engine/runner.ts';
+import { Runtimes } from '../engine/runtime.ts';
+import type { Engine } from '../engine/batch.ts';
+import { Progress } from './progress.ts';
+
+export interface GlobalOptions {
+  config?: string;
+  work?: string;
+  provider?: string;
+  json?: boolean;
+}
+
+export interface Opened {
+  engine: Engine;
+  config: LoadedConfig;
+  log: Logger;
+  progress: Progress;
+  close(): Promise<void>;
+}
+
+export async function openEngine(
+  options: GlobalOptions,
+  command: string,
+  extra: { lock?: boolean; localCallbackBase?: string; wake?: () => Promise<void> } = {},
+): Promise<Opened> {
+  const config = loadConfig({ configPath: options.config, work: options.work, provider: options.provider });
+  const folders = ensureWorkFolders(config.workDir);
+  const log = createLogger({ workDir: config.workDir, level: config.logging.level, console: !options.json });
+  let lock: WorkLock | undefined;
+  if (extra.lock !== false) lock = acquireWorkLock(config.workDir, command);
+  const journal = new Journal(folders.journal);
+  const progress = new Progress(!options.json);
+  const runtimes = new Runtimes(config, log, extra.localCallbackBase);
+  const runner = new BatchRunner({ journal, log, runtimes, onProgress: (e) => progress.update(e) });
+  const engine: Engine = { config, journal, log, runtimes, runner, wake: extra.wake };
+  log.info('command started', { command, work: config.workDir, config: config.configPath, provider: config.provider, pid: process.pid });
+  return {
+    engine,
+    config,
+    log,
+    progress,
+    async close() {
+      progress.stop();
+      await runtimes.closeAll();
+      journal.close();
+      lock?.release();
+      await new Promise<void>((resolve) => {
+        log.on('finish', () => resolve());
+        log.end();
+        setTimeout(resolve, 500).unref();
+      });
+    },
+  };
+}

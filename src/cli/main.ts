@@ -1,0 +1,126 @@
+// The paybatch command line (DESIGN §8). Each command lives in its own file; this one only wires them.
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/secrets.ts';
+import { WorkFolderBusy } from '../intake/lock.ts';
+import { redact } from '../log.ts';
+import { UsageError } from './errors.ts';
+import { runCommand } from './run.ts';
+import { runOnceCommand } from './run-once.ts';
+import { watchCommand } from './watch.ts';
+import { approveCommand, reportCommand, resolveCommand, statusCommand } from './manage.ts';
+import { sandboxCommand } from './sandbox.ts';
+import { templateCommand } from './template.ts';
+import { demoCommand } from './demo.ts';
+import { validateFile } from '../engine/validate-file.ts';
+import { exitCodeFor } from '../engine/batch.ts';
+import { printSummaries } from './output.ts';
+
+let exitCode = 0;
+const done = (code: number) => {
+  exitCode = code;
+};
+
+const program = new Command();
+program
+  .name('paybatch')
+  .description('Batch payout file processor: sheets in, payouts exactly once, results and reconciliation out')
+  .option('--config <file>', 'configuration file (default config/default.json)')
+  .option('--work <dir>', 'work folder (overrides the config)')
+  .option('--json', 'print one JSON document on stdout and nothing else there')
+  .exitOverride()
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('pay one sheet (or several) to its end; the same bytes are never a new batch')
+  .argument('<file...>', 'CSV or XLSX payout sheets')
+  .option('--provider <id>', 'provider (overrides the config)')
+  .option('--dry-run', 'validate and show what would be sent; send and journal nothing')
+  .option('--no-wait', 'submit, then exit without waiting for final statuses')
+  .action(async (files: string[], _o, cmd: Command) => done(await runCommand(files, cmd.optsWithGlobals())));
+
+program
+  .command('run-once')
+  .description('resume unfinished batches, take everything in the inbox, then exit (for cron)')
+  .action(async (_o, cmd: Command) => done(await runOnceCommand(cmd.optsWithGlobals())));
+
+program
+  .command('watch')
+  .description('daemon: watch the inbox, poll, serve callbacks')
+  .action(async (_o, cmd: Command) => done(await watchCommand(cmd.optsWithGlobals())));
+
+program
+  .command('validate')
+  .description('validation report only; nothing is sent')
+  .argument('<file>', 'CSV or XLSX payout sheet')
+  .option('--provider <id>', 'provider (overrides the config)')
+  .action(async (file: string, _o, cmd: Command) => {
+    const options = cmd.optsWithGlobals();
+    const summary = await validateFile(options, file);
+    printSummaries([summary], options.json);
+    done(exitCodeFor([summary]));
+  });
+
+program
+  .command('status')
+  .description('batches and counts per status')
+  .argument('[batch]', 'one batch id')
+  .action(async (batch: string | undefined, _o, cmd: Command) => done(await statusCommand(batch, cmd.optsWithGlobals())));
+
+program
+  .command('report')
+  .description('rewrite results and reconciliation from the journal')
+  .argument('<batch>', 'batch id')
+  .action(async (batch: string, _o, cmd: Command) => done(await reportCommand(batch, cmd.optsWithGlobals())));
+
+program
+  .command('approve')
+  .description('release a batch held by limits or the balance check')
+  .argument('<batch>', 'batch id')
+  .action(async (batch: string, _o, cmd: Command) => done(await approveCommand(batch, cmd.optsWithGlobals())));
+
+program
+  .command('resolve')
+  .description('settle a needs_review payout by hand (audited)')
+  .argument('<payout>', 'payout id (batch-row) or merchant reference')
+  .requiredOption('--as <status>', 'succeeded or failed')
+  .requiredOption('--note <text>', 'how the outcome was established')
+  .action(async (payout: string, _o, cmd: Command) => done(await resolveCommand(payout, cmd.optsWithGlobals())));
+
+program
+  .command('sandbox')
+  .description('run the simulated provider(s) on loopback')
+  .option('--provider <id>', 'one provider (default: all, on consecutive ports)')
+  .option('--port <n>', 'port (default: any free port)')
+  .option('--host <addr>', 'address to listen on', '127.0.0.1')
+  .option('--state <file>', 'keep the sandbox ledger in <file>.<provider>.json between runs')
+  .action(async (_o, cmd: Command) => done(await sandboxCommand(cmd.optsWithGlobals())));
+
+program
+  .command('template')
+  .description("a blank sheet with the provider's columns and an instructions sheet")
+  .requiredOption('--provider <id>', 'provider')
+  .option('--format <format>', 'xlsx or csv', 'xlsx')
+  .option('--out <file>', 'where to write it (default <provider>-template.<format>)')
+  .action(async (_o, cmd: Command) => done(await templateCommand(cmd.optsWithGlobals())));
+
+program
+  .command('start-demo', { hidden: true })
+  .description('npm start: the samples against the embedded sandboxes')
+  .action(async (_o, cmd: Command) => done(await demoCommand(cmd.optsWithGlobals())));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version end "successfully"; anything else is a usage error.
+    exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+  } else if (err instanceof UsageError || err instanceof ConfigError || err instanceof WorkFolderBusy) {
+    process.stderr.write(`paybatch: ${String(redact(err.message))}\n`);
+    exitCode = 2;
+  } else {
+    process.stderr.write(`paybatch: unexpected error: ${String(redact((err as Error)?.stack ?? String(err)))}\n`);
+    exitCode = 2;
+  }
+}
+process.exitCode = exitCode;

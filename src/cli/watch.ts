@@ -1,0 +1,109 @@
+// paybatch watch: the daemon. Watches the inbox (files taken only once completely written), keeps polling
+// open batches, serves provider callbacks, re-checks late reversals; one owner per work folder.
+import fs from 'node:fs';
+import chokidar from 'chokidar';
+import { startCallbackServer, type CallbackServer } from '../callbacks/server.ts';
+import { processFile, type BatchSummary } from '../engine/batch.ts';
+import { resumeUnfinished } from '../engine/inbox.ts';
+import { checkReversals } from '../engine/reversals.ts';
+import { claimFile, isCandidate } from '../intake/claim.ts';
+import { workFolders } from '../intake/folders.ts';
+import { openEngine, type GlobalOptions } from './context.ts';
+import { humanLines, jsonDocument } from './output.ts';
+import path from 'node:path';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function watchCommand(options: GlobalOptions): Promise<number> {
+  let waiting: (() => void)[] = [];
+  const wake = () => new Promise<void>((resolve) => waiting.push(resolve));
+  const poke = () => {
+    const w = waiting;
+    waiting = [];
+    for (const resolve of w) resolve();
+  };
+  const opened = await openEngine(options, 'watch', { wake });
+  const { engine, log } = opened;
+  engine.reported = new Map();
+  const folders = workFolders(engine.config.workDir);
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    poke();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  let callbacks: CallbackServer | undefined;
+  if (engine.config.callbacks.port !== null) {
+    callbacks = await startCallbackServer({
+      host: engine.config.callbacks.host,
+      port: engine.config.callbacks.port,
+      maxBodyBytes: engine.config.callbacks.maxBodyBytes,
+      journal: engine.journal,
+      runtimes: engine.runtimes,
+      log,
+      onAccepted: poke,
+    });
+    engine.runtimes.setLocalCallbackBase(callbacks.url);
+    log.info('callback listener started', { url: callbacks.url });
+  }
+
+  const queue: string[] = [];
+  const watcher = chokidar.watch(folders.inbox, {
+    depth: 1,
+    ignoreInitial: false,
+    awaitWriteFinish: { stabilityThreshold: Math.max(100, engine.config.intake.stableSeconds * 1000), pollInterval: 100 },
+    ignored: (p: string) => p !== folders.inbox && path.basename(p).startsWith('.'),
+  });
+  watcher.on('add', (file: string) => {
+    if (!isCandidate(path.basename(file))) return;
+    if (!queue.includes(file)) queue.push(file);
+    poke();
+  });
+  watcher.on('error', (err: unknown) => log.error('inbox watcher error', { error: err }));
+
+  const report = (summary: BatchSummary) => {
+    if (options.json) process.stdout.write(jsonDocument([summary]) + '\n');
+    else process.stdout.write(humanLines(summary).join('\n') + '\n');
+  };
+  const lastState = new Map<string, string>();
+  const announce = (s: BatchSummary) => {
+    const key = `${s.state}:${JSON.stringify(s.counts)}`;
+    if (lastState.get(s.id) === key) return;
+    lastState.set(s.id, key);
+    if (s.state !== 'submitting' && s.state !== 'polling') report(s);
+  };
+
+  if (!options.json) process.stdout.write(`watching ${folders.inbox}${callbacks ? `; callbacks on ${callbacks.url}/callbacks/<provider>` : ''} (Ctrl-C to stop)\n`);
+  const recovered = engine.journal.recoverInFlight();
+  if (recovered) log.warn(`${recovered} payout(s) were in flight when paybatch last stopped: checking them with the provider first`);
+
+  try {
+    while (!stopping) {
+      while (queue.length && !stopping) {
+        const file = queue.shift()!;
+        if (!fs.existsSync(file)) continue;
+        const claimed = await claimFile(folders, file, Math.min(engine.config.intake.stableSeconds, 1), engine.config.intake.requireDoneFile);
+        if (!claimed) {
+          // Not ready (a done-file is awaited, or it is still changing): look again shortly.
+          if (fs.existsSync(file)) setTimeout(() => { if (!queue.includes(file)) queue.push(file); poke(); }, 1000).unref();
+          continue;
+        }
+        log.info('file claimed', { file: claimed.name });
+        announce(await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, noWait: true }));
+      }
+      for (const s of await resumeUnfinished(engine, { until: Date.now() + 50 })) announce(s);
+      await checkReversals(engine);
+      if (stopping) break;
+      await Promise.race([sleep(engine.config.intake.tickSeconds * 1000), wake()]);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await watcher.close();
+    await callbacks?.close();
+    await opened.close();
+  }
+  return 0;
+}

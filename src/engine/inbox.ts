@@ -1,0 +1,47 @@
+// What run-once and watch share: resume unfinished batches from the journal first, then take new sheets
+// from the inbox (inbox/<provider>/ chooses the provider).
+import fs from 'node:fs';
+import type { BatchState } from '../journal/store.ts';
+import { claimFile, listInbox } from '../intake/claim.ts';
+import { workFolders } from '../intake/folders.ts';
+import { processFile, resumeBatch, type BatchSummary, type Engine } from './batch.ts';
+
+const UNFINISHED: BatchState[] = ['submitting', 'polling', 'stopped'];
+
+export function unfinishedBatches(engine: Engine): string[] {
+  return engine.journal
+    .listBatches()
+    .filter((b) => UNFINISHED.includes(b.state) || b.state === 'received')
+    .map((b) => b.id);
+}
+
+export async function resumeUnfinished(engine: Engine, options: { until?: number; noWait?: boolean }): Promise<BatchSummary[]> {
+  const out: BatchSummary[] = [];
+  for (const id of unfinishedBatches(engine)) {
+    const batch = engine.journal.getBatch(id)!;
+    if (batch.state === 'received') {
+      // Interrupted while reading or checking: maybe only part of it is journaled, and nothing was sent.
+      // Read the sheet again from the start rather than pay a partial batch.
+      engine.journal.discardUnsentBatch(id);
+      if (batch.sourcePath && fs.existsSync(batch.sourcePath)) {
+        const inProcessing = batch.sourcePath.startsWith(workFolders(engine.config.workDir).processing);
+        out.push(await processFile(engine, batch.sourcePath, { origin: inProcessing ? 'inbox' : 'run', name: batch.fileName, provider: batch.provider, ...options }));
+      }
+      continue;
+    }
+    out.push(await resumeBatch(engine, id, options));
+  }
+  return out;
+}
+
+export async function processInbox(engine: Engine, options: { until?: number; noWait?: boolean }): Promise<BatchSummary[]> {
+  const folders = workFolders(engine.config.workDir);
+  const out: BatchSummary[] = [];
+  for (const file of listInbox(folders)) {
+    const claimed = await claimFile(folders, file, engine.config.intake.stableSeconds, engine.config.intake.requireDoneFile);
+    if (!claimed) continue;
+    engine.log.info('file claimed', { file: claimed.name, provider: claimed.provider ?? engine.config.provider });
+    out.push(await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, ...options }));
+  }
+  return out;
+}

@@ -1,0 +1,365 @@
+// The batch runner: submits journaled rows and polls them to a final state, applying DESIGN §3's rules.
+// Every HTTP call is preceded by a committed journal state, so a crash at any point leaves a row that the
+// next start can resolve without paying twice.
+import type { Journal, PayoutRecord, PayoutStatus } from '../journal/store.ts';
+import { OPEN_STATUSES } from '../journal/store.ts';
+import type { Logger } from '../log.ts';
+import type { PayoutRequest, QueryOutcome, StatusReading, SubmitOutcome } from '../providers/types.ts';
+import { formatMinorUnits } from '../validate/money.ts';
+import { currencyExponent } from '../validate/currencies.ts';
+import { crashAt, crashPointArmed } from './crash.ts';
+import type { ProviderRuntime, Runtimes } from './runtime.ts';
+
+export interface RunnerContext {
+  journal: Journal;
+  log: Logger;
+  runtimes: Runtimes;
+  onProgress?(event: { batchId: string; phase: 'submit' | 'poll'; done: number; total: number }): void;
+}
+
+export class BatchStopped extends Error {
+  override name = 'BatchStopped';
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** notSent retries before a batch stops with "provider unreachable" (rows stay queued, resumable). */
+const MAX_NOT_SENT = 6;
+
+export function toRequest(p: PayoutRecord): PayoutRequest {
+  const fields: Record<string, string> = {};
+  const extra: Record<string, string> = {};
+  const additional: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p.fields)) {
+    if (k.startsWith('extra.')) extra[k.slice(6)] = v;
+    else if (k.startsWith('field.')) additional[k.slice(6)] = v;
+    else fields[k] = v;
+  }
+  const currency = p.currency ?? '';
+  return {
+    payoutId: p.id,
+    batchId: p.batchId,
+    rowNumber: p.rowNumber,
+    merchantReference: p.merchantReference ?? '',
+    amountMinor: p.amountMinor ?? 0n,
+    amount: formatMinorUnits(p.amountMinor ?? 0n, currencyExponent(currency) ?? 2),
+    currency,
+    fields,
+    extra,
+    additional,
+    prepared: p.prepared ?? undefined,
+  };
+}
+
+function terminalPatch(reading: StatusReading, at: string) {
+  const paid = reading.canonical === 'succeeded';
+  return {
+    providerReference: reading.providerRef,
+    rawStatus: reading.raw,
+    paidAmountMinor: reading.paidAmountMinor,
+    feeMinor: reading.feeMinor,
+    // A provider's "success" text is not an error; failures keep its code and words.
+    errorCode: paid ? null : reading.errorCode,
+    errorMessage: paid ? null : reading.message,
+    completedAt: at,
+  };
+}
+
+export class BatchRunner {
+  /** In-memory back-off for rows that were not sent (never reached the provider). */
+  private readonly retryAt = new Map<string, { at: number; tries: number }>();
+  private stopReason: string | null = null;
+
+  constructor(private readonly ctx: RunnerContext) {}
+
+  private get journal(): Journal {
+    return this.ctx.journal;
+  }
+
+  /** Submits every row of the batch that is ready to go. Throws BatchStopped on a configuration error. */
+  async submitReady(batchId: string, rt: ProviderRuntime): Promise<void> {
+    const total = this.journal.counts(batchId);
+    const toSend = total.validated + total.queued;
+    if (toSend === 0) return;
+    let done = 0;
+    for (;;) {
+      if (this.stopReason) throw new BatchStopped(this.stopReason);
+      const now = Date.now();
+      const page = this.journal
+        .payoutsOf(batchId, ['validated', 'queued'], 2000)
+        .filter((p) => (this.retryAt.get(p.id)?.at ?? 0) <= now);
+      if (page.length === 0) {
+        const waiting = [...this.retryAt.values()].map((r) => r.at);
+        if (this.journal.payoutsOf(batchId, ['validated', 'queued'], 1).length === 0) return;
+        const next = waiting.length ? Math.min(...waiting) : now + 500;
+        await sleep(Math.max(50, next - now));
+        continue;
+      }
+      await Promise.all(
+        page.map((p) =>
+          rt.limit(async () => {
+            if (this.stopReason) return;
+            await this.submitOne(rt, p);
+            done++;
+            this.ctx.onProgress?.({ batchId, phase: 'submit', done, total: toSend });
+          }),
+        ),
+      );
+    }
+  }
+
+  private async prepareRow(rt: ProviderRuntime, payout: PayoutRecord, request: PayoutRequest): Promise<'ready' | 'retry' | 'failed'> {
+    const adapter = rt.adapter;
+    if (!adapter.prepare) return 'ready';
+    const key = adapter.payeeKey?.(request);
+    const cached = key ? this.journal.getPayee(rt.id, key) : undefined;
+    if (cached?.ready) {
+      request.prepared = cached.prepared;
+      this.journal.touch(payout.id, { prepared: cached.prepared, payeeKey: key });
+      return 'ready';
+    }
+    if (cached) request.prepared = cached.prepared;
+    await rt.pacer.acquire();
+    const attempt = this.journal.startAttempt(payout.id, 'prepare');
+    const outcome = await adapter.prepare(request, (partial) => {
+      if (key) this.journal.putPayee(rt.id, key, partial, false);
+      crashAt('after-prepare-checkpoint');
+    });
+    this.journal.finishAttempt(attempt, outcome.kind, outcome.kind === 'ready' ? undefined : outcome);
+    switch (outcome.kind) {
+      case 'ready':
+        if (key) this.journal.putPayee(rt.id, key, outcome.prepared, true);
+        this.journal.touch(payout.id, { prepared: outcome.prepared, payeeKey: key });
+        request.prepared = outcome.prepared;
+        return 'ready';
+      case 'rejected':
+        this.journal.transition(
+          payout.id,
+          'failed',
+          { errorCode: outcome.code, errorMessage: `payee set-up refused: ${outcome.message}`, completedAt: new Date().toISOString() },
+          { type: 'prepare-rejected', detail: { code: outcome.code } },
+        );
+        return 'failed';
+      case 'retry':
+        if (outcome.throttled) rt.pacer.slowDown(outcome.retryAfterMs);
+        this.backOff(payout.id, outcome.cause);
+        return 'retry';
+      case 'stop':
+        this.stopReason = `${rt.id} refused the configuration (${outcome.code}): ${outcome.message}`;
+        return 'retry';
+    }
+  }
+
+  private backOff(payoutId: string, cause: string): void {
+    const previous = this.retryAt.get(payoutId);
+    const tries = (previous?.tries ?? 0) + 1;
+    if (tries > MAX_NOT_SENT) {
+      this.stopReason = `could not reach the provider after ${MAX_NOT_SENT} tries (${cause}); the rows stay queued: run again to resume`;
+      return;
+    }
+    this.retryAt.set(payoutId, { at: Date.now() + Math.min(30_000, 500 * 2 ** tries), tries });
+  }
+
+  private async submitOne(rt: ProviderRuntime, payout: PayoutRecord): Promise<void> {
+    const request = toRequest(payout);
+    const prepared = await this.prepareRow(rt, payout, request);
+    if (prepared !== 'ready' || this.stopReason) return;
+    await rt.pacer.acquire();
+    if (this.stopReason) return;
+    const startedAt = Date.now();
+    // Rule 2: `submitting` is committed before the request leaves.
+    this.journal.transition(
+      payout.id,
+      'submitting',
+      { createAttempts: payout.createAttempts + 1, lastCreateAt: startedAt },
+      { type: 'submit-start', detail: { reference: payout.merchantReference, attempt: payout.createAttempts + 1 } },
+      ['validated', 'queued'],
+    );
+    crashAt('after-submitting-commit');
+    const attempt = this.journal.startAttempt(payout.id, 'create');
+    if (crashPointArmed('after-request-sent')) setTimeout(() => crashAt('after-request-sent'), 150);
+    let outcome: SubmitOutcome;
+    try {
+      outcome = await rt.adapter.submit(request);
+    } catch (err) {
+      // A bug or unexpected answer after the request may have left: never assume it was not sent.
+      outcome = { kind: 'unknown', cause: `adapter error: ${(err as Error).message}` };
+    }
+    crashAt('after-answer-before-commit');
+    this.journal.finishAttempt(attempt, outcome.kind, outcome);
+    this.applySubmit(rt, payout, outcome, startedAt);
+  }
+
+  private applySubmit(rt: ProviderRuntime, payout: PayoutRecord, outcome: SubmitOutcome, startedAt: number): void {
+    const at = new Date().toISOString();
+    const now = Date.now();
+    switch (outcome.kind) {
+      case 'accepted': {
+        const r = outcome.reading;
+        this.retryAt.delete(payout.id);
+        if (r.canonical === 'pending') {
+          this.journal.transition(
+            payout.id,
+            'submitted',
+            { providerReference: r.providerRef, rawStatus: r.raw, submittedAt: at, polls: 0, nextCheckAt: now + rt.poll.firstAfterMs, deadlineAt: startedAt + rt.poll.deadlineMs },
+            { type: 'submit-accepted', detail: { raw: r.raw } },
+          );
+        } else {
+          this.journal.transition(payout.id, r.canonical, { ...terminalPatch(r, at), submittedAt: at }, { type: 'submit-accepted', detail: { raw: r.raw } });
+        }
+        return;
+      }
+      case 'rejected':
+        this.retryAt.delete(payout.id);
+        this.journal.transition(
+          payout.id,
+          'failed',
+          { errorCode: outcome.code, errorMessage: outcome.message, rawStatus: outcome.raw ?? outcome.code, completedAt: at },
+          { type: 'submit-rejected', detail: { code: outcome.code } },
+        );
+        return;
+      case 'notSent':
+        if (outcome.throttled) rt.pacer.slowDown(outcome.retryAfterMs);
+        this.journal.transition(payout.id, 'queued', { errorMessage: outcome.cause }, { type: 'submit-not-sent', detail: { cause: outcome.cause } });
+        // Throttling is the provider pacing us, not a failure: it does not count towards giving up.
+        if (outcome.throttled) this.retryAt.set(payout.id, { at: Date.now() + (outcome.retryAfterMs ?? 1000), tries: this.retryAt.get(payout.id)?.tries ?? 0 });
+        else this.backOff(payout.id, outcome.cause);
+        return;
+      case 'unknown':
+        this.retryAt.delete(payout.id);
+        // Rule 3/4: ask the provider; a duplicate answer means it exists, so ask at once.
+        this.journal.transition(
+          payout.id,
+          'unknown',
+          {
+            errorMessage: outcome.cause,
+            submittedAt: at,
+            polls: 0,
+            nextCheckAt: now + (outcome.alreadyCreated ? 0 : Math.min(rt.poll.firstAfterMs, 2000)),
+            deadlineAt: startedAt + rt.poll.deadlineMs,
+          },
+          { type: outcome.alreadyCreated ? 'submit-duplicate' : 'submit-unknown', detail: { cause: outcome.cause } },
+        );
+        return;
+      case 'stop':
+        this.journal.transition(payout.id, 'queued', { errorMessage: outcome.message }, { type: 'submit-refused-config', detail: { code: outcome.code } });
+        this.stopReason = `${rt.id} refused the configuration (${outcome.code}): ${outcome.message}`;
+        return;
+    }
+  }
+
+  /** Queries rows whose check is due; answers how many were checked. */
+  async pollDue(batchId: string, rt: ProviderRuntime): Promise<number> {
+    const due = this.journal.duePayouts(batchId, Date.now(), 1000);
+    let done = 0;
+    await Promise.all(
+      due.map((p) =>
+        rt.limit(async () => {
+          if (this.stopReason) return;
+          await rt.pacer.acquire();
+          const attempt = this.journal.startAttempt(p.id, 'query');
+          let outcome: QueryOutcome;
+          try {
+            outcome = await rt.adapter.query(toRequest(p));
+          } catch (err) {
+            outcome = { kind: 'unknown', cause: `adapter error: ${(err as Error).message}` };
+          }
+          this.journal.finishAttempt(attempt, outcome.kind, outcome.kind === 'status' ? outcome.reading : outcome);
+          const current = this.journal.getPayout(p.id);
+          if (current && (current.status === 'submitted' || current.status === 'unknown')) this.applyQuery(rt, current, outcome);
+          done++;
+          this.ctx.onProgress?.({ batchId, phase: 'poll', done, total: due.length });
+        }),
+      ),
+    );
+    if (this.stopReason) throw new BatchStopped(this.stopReason);
+    return due.length;
+  }
+
+  private nextInterval(rt: ProviderRuntime, polls: number): number {
+    return Math.min(rt.poll.maxIntervalMs, Math.max(250, rt.poll.firstAfterMs) * 2 ** Math.min(polls, 20));
+  }
+
+  applyQuery(rt: ProviderRuntime, p: PayoutRecord, outcome: QueryOutcome): void {
+    const now = Date.now();
+    const at = new Date(now).toISOString();
+    const from: PayoutStatus[] = [p.status];
+    const pastDeadline = p.deadlineAt !== null && now >= p.deadlineAt;
+    const review = (message: string, type: string) =>
+      this.journal.transition(p.id, 'needs_review', { errorMessage: message, completedAt: at }, { type, detail: { message } }, from);
+    switch (outcome.kind) {
+      case 'status': {
+        const r = outcome.reading;
+        if (r.canonical === 'pending') {
+          if (pastDeadline) return void review(`no final status by the poll deadline (last ${r.raw})`, 'poll-deadline');
+          if (p.status === 'unknown')
+            this.journal.transition(
+              p.id,
+              'submitted',
+              { providerReference: r.providerRef, rawStatus: r.raw, polls: p.polls + 1, nextCheckAt: now + this.nextInterval(rt, p.polls) },
+              { type: 'unknown-resolved', detail: { raw: r.raw } },
+              from,
+            );
+          else this.journal.touch(p.id, { rawStatus: r.raw, providerReference: r.providerRef ?? undefined, polls: p.polls + 1, nextCheckAt: now + this.nextInterval(rt, p.polls) });
+          return;
+        }
+        this.journal.transition(p.id, r.canonical, terminalPatch(r, at), { type: p.status === 'unknown' ? 'unknown-resolved' : 'poll-final', detail: { raw: r.raw } }, from);
+        return;
+      }
+      case 'notFound': {
+        const sinceCreate = now - (p.lastCreateAt ?? 0);
+        if (p.status === 'submitted' || sinceCreate < rt.notFoundWindowMs) {
+          // The provider may not have indexed it yet (or lost it briefly): ask again, up to the deadline.
+          if (pastDeadline) return void review('the provider does not know this reference', 'poll-deadline');
+          this.journal.touch(p.id, { polls: p.polls + 1, nextCheckAt: now + Math.min(this.nextInterval(rt, p.polls), Math.max(250, rt.notFoundWindowMs - sinceCreate)) });
+          return;
+        }
+        if (rt.resubmitOnNotFound) {
+          // Safe only because this provider rejects or replays a second create with the same reference.
+          this.journal.transition(p.id, 'queued', { errorMessage: 'not found at the provider: sent again with the same reference' }, { type: 'resubmit-after-not-found' }, from);
+          return;
+        }
+        review(
+          `${rt.id} does not know this reference after an unanswered create; it may or may not have been paid, and it is never sent again automatically: check with ${rt.id}, then paybatch resolve`,
+          'unknown-not-found',
+        );
+        return;
+      }
+      case 'unknown':
+        if (outcome.throttled) rt.pacer.slowDown(outcome.retryAfterMs);
+        if (pastDeadline) return void review(`status could not be established: ${outcome.cause}`, 'poll-deadline');
+        this.journal.touch(p.id, { polls: p.polls + 1, nextCheckAt: now + (outcome.retryAfterMs ?? this.nextInterval(rt, p.polls)) });
+        return;
+      case 'stop':
+        this.stopReason = `${rt.id} refused the configuration (${outcome.code}): ${outcome.message}`;
+        return;
+    }
+  }
+
+  /** Open rows left (anything the engine still has to act on). */
+  openCount(batchId: string): number {
+    const c = this.journal.counts(batchId);
+    return OPEN_STATUSES.reduce((n, s) => n + c[s], 0);
+  }
+
+  /**
+   * Submits and polls until no row is open, or until `until` (epoch ms), or right after submitting when
+   * `noWait`. Returns true when the batch has no open rows left.
+   */
+  async drive(batchId: string, rt: ProviderRuntime, options: { until?: number; noWait?: boolean; wake?: () => Promise<void> } = {}): Promise<boolean> {
+    for (;;) {
+      await this.submitReady(batchId, rt);
+      if (options.noWait) return this.openCount(batchId) === 0;
+      await this.pollDue(batchId, rt);
+      if (this.openCount(batchId) === 0) return true;
+      const queued = this.journal.counts(batchId);
+      if (queued.validated + queued.queued > 0) continue;
+      const now = Date.now();
+      if (options.until !== undefined && now >= options.until) return false;
+      const nextDue = this.journal.nextDueAt(batchId) ?? now + 1000;
+      const wait = Math.max(20, Math.min(nextDue - now, (options.until ?? Infinity) - now, 5000));
+      if (options.wake) await Promise.race([sleep(wait), options.wake()]);
+      else await sleep(wait);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+// What a command needs to talk to one provider: its resolved config, the adapter, the embedded sandbox
+// when baseUrl is "sandbox", and the pacing shared by every call to it.
+import path from 'node:path';
+import pLimit from 'p-limit';
+import type { LoadedConfig } from '../config/load.ts';
+import { ConfigError, resolveProvider, type ResolvedProvider } from '../config/load.ts';
+import type { Logger } from '../log.ts';
+import type { ProviderAdapter, ProviderDefaults, SandboxHandle } from '../providers/types.ts';
+import { Pacer } from './pacer.ts';
+
+export interface ProviderRuntime {
+  id: string;
+  resolved: ResolvedProvider;
+  adapter: ProviderAdapter;
+  defaults: ProviderDefaults;
+  pacer: Pacer;
+  limit: ReturnType<typeof pLimit>;
+  poll: { firstAfterMs: number; maxIntervalMs: number; deadlineMs: number };
+  notFoundWindowMs: number;
+  resubmitOnNotFound: boolean;
+  sandbox?: SandboxHandle;
+  /** USD rates per currency (decimal text) where the provider block has `usdRate`. */
+  usdRates?: Record<string, string>;
+}
+
+export class Runtimes {
+  private readonly runtimes = new Map<string, Promise<ProviderRuntime>>();
+
+  constructor(
+    private readonly config: LoadedConfig,
+    private readonly log: Logger,
+    /** Set by `watch` when it serves callbacks and no callbackUrl is configured. */
+    private localCallbackBase?: string,
+  ) {}
+
+  /** `watch` learns its callback listener's address after start-up, before any provider is used. */
+  setLocalCallbackBase(url: string): void {
+    this.localCallbackBase = url;
+  }
+
+  get(id: string): Promise<ProviderRuntime> {
+    let runtime = this.runtimes.get(id);
+    if (!runtime) {
+      runtime = this.create(id);
+      this.runtimes.set(id, runtime);
+      runtime.catch(() => this.runtimes.delete(id));
+    }
+    return runtime;
+  }
+
+  private async create(id: string): Promise<ProviderRuntime> {
+    const resolved = resolveProvider(this.config, id);
+    const block = resolved.block;
+    let sandbox: SandboxHandle | undefined;
+    let baseUrl = block.baseUrl;
+    if (resolved.sandbox) {
+      sandbox = await resolved.module.startSandbox({
+        credentials: resolved.credentials,
+        settings: block.sandbox ?? {},
+        statePath: path.join(this.config.workDir, 'sandbox', `${id}.json`),
+        log: this.log,
+      });
+      baseUrl = sandbox.url;
+      this.log.info('embedded sandbox started', { provider: id, url: sandbox.url });
+    } else if (!/^https?:\/\//.test(baseUrl)) {
+      throw new ConfigError(`providers.${id}.baseUrl must be "sandbox" or an http(s) URL`);
+    }
+    const callbackUrl = block.callbackUrl ?? (this.localCallbackBase ? `${this.localCallbackBase}/callbacks/${id}` : undefined);
+    let adapter: ProviderAdapter;
+    try {
+      adapter = resolved.module.createAdapter({ ...block, baseUrl } as never, { log: this.log, callbackUrl: callbackUrl ?? undefined });
+    } catch (err) {
+      throw new ConfigError(`providers.${id}: ${(err as Error).message}`);
+    }
+    const d = resolved.module.defaults;
+    const rate = { ...d.rate, ...stripUndefined(block.rate ?? {}) };
+    const poll = { ...d.poll, ...stripUndefined(block.poll ?? {}) };
+    const usdRate = (block as Record<string, unknown>).usdRate;
+    return {
+      id,
+      resolved,
+      adapter,
+      defaults: d,
+      pacer: new Pacer(rate.perSecond),
+      limit: pLimit(rate.concurrency),
+      poll: {
+        firstAfterMs: poll.firstAfterSeconds * 1000,
+        maxIntervalMs: poll.maxIntervalSeconds * 1000,
+        deadlineMs: poll.deadlineHours * 3600 * 1000,
+      },
+      notFoundWindowMs: numberOr((block as Record<string, unknown>).notFoundWindowSeconds, d.notFoundWindowSeconds) * 1000,
+      resubmitOnNotFound: d.resubmitOnNotFound,
+      sandbox,
+      usdRates: usdRate && typeof usdRate === 'object' ? (usdRate as Record<string, string>) : undefined,
+    };
+  }
+
+  async closeAll(): Promise<void> {
+    for (const runtime of this.runtimes.values()) {
+      try {
+        const r = await runtime;
+        await r.adapter.close?.();
+        await r.sandbox?.close();
+      } catch {
+        // a runtime that failed to start has nothing to close
+      }
+    }
+    this.runtimes.clear();
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function numberOr(v: unknown, fallback: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+}

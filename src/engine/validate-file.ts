@@ -1,0 +1,104 @@
+// `paybatch validate` and `run --dry-run`: the same reading and rules as a run, with nothing journaled and
+// nothing sent (the provider is asked only for reference data such as Starpay's bank list).
+import path from 'node:path';
+import { loadConfig, resolveProvider } from '../config/load.ts';
+import { ensureWorkFolders } from '../intake/folders.ts';
+import { createLogger } from '../log.ts';
+import { writeErrorsCsv } from '../report/index.ts';
+import { matchHeaders } from '../sheet/headers.ts';
+import { openSheet } from '../sheet/open.ts';
+import { SheetError } from '../sheet/types.ts';
+import type { PayoutRequest } from '../providers/types.ts';
+import { formatMinorUnits } from '../validate/money.ts';
+import { currencyExponent } from '../validate/currencies.ts';
+import { RowValidator, providerAliases } from '../validate/rows.ts';
+import type { ValidationError } from '../report/types.ts';
+import type { BatchSummary } from './batch.ts';
+import { Runtimes } from './runtime.ts';
+
+export async function validateFile(options: { config?: string; work?: string; provider?: string }, file: string): Promise<BatchSummary> {
+  const config = loadConfig({ configPath: options.config, work: options.work, provider: options.provider });
+  const folders = ensureWorkFolders(config.workDir);
+  const log = createLogger({ workDir: config.workDir, level: config.logging.level });
+  const name = path.basename(file);
+  const resolved = resolveProvider(config, config.provider);
+  const rules = resolved.module.rowRules(resolved.block as never);
+  const errorsCsv = path.join(folders.reports, 'validate', `${name.replace(/\.[^.]+$/, '')}.errors.csv`);
+  const errors: ValidationError[] = [];
+  const summary: BatchSummary = {
+    id: '',
+    file: name,
+    provider: config.provider,
+    state: 'validated',
+    rows: 0,
+    counts: { succeeded: 0, failed: 0, reversed: 0, invalid: 0, duplicate: 0, pending: 0, needs_review: 0 },
+    reports: { results_csv: null, results_xlsx: null, reconciliation_csv: null, reconciliation_xlsx: null, errors_csv: null },
+    notes: [],
+  };
+  let sheet;
+  try {
+    sheet = await openSheet(file, config.sheet);
+  } catch (err) {
+    if (!(err instanceof SheetError)) throw err;
+    errors.push({ file: name, row: err.row ?? null, column: err.column ?? '', value: '', rule: 'unreadable', message: err.message });
+    await writeErrorsCsv(errorsCsv, errors);
+    return { ...summary, state: 'rejected', unreadable: true, reports: { ...summary.reports, errors_csv: errorsCsv }, notes: [err.message] };
+  }
+  const match = matchHeaders(sheet.header, providerAliases(rules));
+  const validator = new RowValidator({ header: sheet.header, match, rules, provider: resolved.module, batchKey: 'validate-00000000' });
+  for (const e of validator.missingColumns()) errors.push({ file: name, row: null, column: e.column, value: '', rule: e.rule, message: e.message });
+  for (const p of match.problems) errors.push({ file: name, row: 1, column: p.column, value: '', rule: 'header', message: p.message });
+  const fileLevel = errors.length > 0;
+  const valid: PayoutRequest[] = [];
+  const invalidRows = new Set<number>();
+  const totals = new Map<string, bigint>();
+  try {
+    for await (const raw of sheet.rows) {
+      summary.rows++;
+      const { payout, issues } = validator.validate(raw);
+      for (const i of issues) errors.push({ file: name, row: i.rowNumber, column: i.column, value: i.value, rule: i.rule, message: i.message });
+      if (payout.status === 'invalid' || fileLevel) invalidRows.add(raw.rowNumber);
+      else if (payout.amountMinor !== null && payout.currency) {
+        totals.set(payout.currency, (totals.get(payout.currency) ?? 0n) + payout.amountMinor);
+        if (valid.length < 200_000)
+          valid.push({
+            payoutId: String(raw.rowNumber), batchId: '', rowNumber: raw.rowNumber, merchantReference: payout.merchantReference ?? '',
+            amountMinor: payout.amountMinor, amount: formatMinorUnits(payout.amountMinor, currencyExponent(payout.currency) ?? 2),
+            currency: payout.currency, fields: payout.fields, extra: {}, additional: {},
+          });
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof SheetError)) throw err;
+    errors.push({ file: name, row: err.row ?? null, column: err.column ?? '', value: '', rule: 'unreadable', message: err.message });
+    summary.unreadable = true;
+  } finally {
+    await sheet.close();
+  }
+  // Reference data checks (bank lists) without sending anything.
+  const runtimes = new Runtimes(config, log);
+  try {
+    const runtime = await runtimes.get(config.provider);
+    if (runtime.adapter.preflight && valid.length) {
+      const issues = await runtime.adapter.preflight(valid);
+      for (const p of valid) {
+        for (const i of issues.get(p.payoutId) ?? []) {
+          errors.push({ file: name, row: p.rowNumber, column: sheet.header[match.columns.get(i.column) ?? -1] || i.column, value: i.value, rule: i.rule, message: i.message });
+          invalidRows.add(p.rowNumber);
+        }
+      }
+    }
+  } finally {
+    await runtimes.closeAll();
+  }
+  summary.counts.invalid = invalidRows.size;
+  if (errors.length) {
+    await writeErrorsCsv(errorsCsv, errors);
+    summary.reports.errors_csv = errorsCsv;
+    summary.state = 'rejected';
+  }
+  for (const [cur, total] of totals) summary.notes.push(`${cur}: ${formatMinorUnits(total, currencyExponent(cur) ?? 2)} in valid rows`);
+  summary.notes.push(`${summary.rows - invalidRows.size} valid, ${invalidRows.size} invalid row(s); nothing was sent`);
+  log.end();
+  return summary;
+}

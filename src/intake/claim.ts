@@ -1,0 +1,72 @@
+// Taking a file from the inbox only when it is completely written, once (DESIGN §4).
+import fs from 'node:fs';
+import path from 'node:path';
+import { moveFile, type WorkFolders } from './folders.ts';
+
+const SHEET = /\.(csv|txt|tsv|xlsx)$/i;
+
+/** Temp, lock and marker files are never taken: `~$*`, `*.tmp`, `*.part`, dotfiles, `.done` markers. */
+export function isCandidate(name: string): boolean {
+  if (name.startsWith('.') || name.startsWith('~$')) return false;
+  if (/\.(tmp|part|crdownload|done|errors\.csv)$/i.test(name)) return false;
+  return SHEET.test(name);
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** True when size and mtime stay unchanged for `seconds`. */
+export async function isStable(file: string, seconds: number): Promise<boolean> {
+  const a = fs.statSync(file, { throwIfNoEntry: false });
+  if (!a) return false;
+  await sleep(seconds * 1000);
+  const b = fs.statSync(file, { throwIfNoEntry: false });
+  return Boolean(b && a.size === b.size && a.mtimeMs === b.mtimeMs && b.size > 0);
+}
+
+export interface Claimed {
+  /** Where the file now is (processing/). */
+  path: string;
+  /** The name it arrived with. */
+  name: string;
+  /** inbox/<provider>/ chooses the provider. */
+  provider?: string;
+}
+
+/**
+ * Moves a stable file into processing/ and checks it stays unchanged there (a writer that paused longer than
+ * the stability window would otherwise be read half-written). Answers undefined when it is not ready.
+ */
+export async function claimFile(folders: WorkFolders, file: string, stableSeconds: number, requireDoneFile: boolean): Promise<Claimed | undefined> {
+  const name = path.basename(file);
+  if (!isCandidate(name)) return undefined;
+  if (requireDoneFile && !fs.existsSync(`${file}.done`)) return undefined;
+  if (!(await isStable(file, stableSeconds))) return undefined;
+  const rel = path.relative(folders.inbox, path.dirname(file));
+  const provider = rel && !rel.startsWith('..') ? rel.split(path.sep)[0] : undefined;
+  let claimed: string;
+  try {
+    claimed = moveFile(file, folders.processing, name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // another claimer won
+    throw err;
+  }
+  if (requireDoneFile) fs.rmSync(`${file}.done`, { force: true });
+  // Still being written through an open handle? Wait until it settles.
+  while (!(await isStable(claimed, Math.max(0.2, stableSeconds / 2)))) {
+    if (!fs.existsSync(claimed)) return undefined;
+  }
+  return { path: claimed, name, provider };
+}
+
+/** Files in the inbox (and inbox/<provider>/) that may be taken. */
+export function listInbox(folders: WorkFolders): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(folders.inbox, { withFileTypes: true })) {
+    if (entry.isFile() && isCandidate(entry.name)) out.push(path.join(folders.inbox, entry.name));
+    else if (entry.isDirectory() && !entry.name.startsWith('.')) {
+      for (const sub of fs.readdirSync(path.join(folders.inbox, entry.name), { withFileTypes: true }))
+        if (sub.isFile() && isCandidate(sub.name)) out.push(path.join(folders.inbox, entry.name, sub.name));
+    }
+  }
+  return out.sort();
+}

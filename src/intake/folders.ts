@@ -1,0 +1,79 @@
+// The work folder's layout (DESIGN §4) and safe moves between its folders. File names from outside are
+// reduced to a base name, so odd names (.., slashes, leading dots) never escape the work folder.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DateTime } from 'luxon';
+
+export interface WorkFolders {
+  root: string;
+  inbox: string;
+  processing: string;
+  archive: string;
+  rejected: string;
+  reports: string;
+  logs: string;
+  journal: string;
+}
+
+export function workFolders(root: string): WorkFolders {
+  return {
+    root,
+    inbox: path.join(root, 'inbox'),
+    processing: path.join(root, 'processing'),
+    archive: path.join(root, 'archive'),
+    rejected: path.join(root, 'rejected'),
+    reports: path.join(root, 'reports'),
+    logs: path.join(root, 'logs'),
+    journal: path.join(root, 'journal.sqlite'),
+  };
+}
+
+export function ensureWorkFolders(root: string): WorkFolders {
+  const f = workFolders(root);
+  for (const dir of [f.root, f.inbox, f.processing, f.archive, f.rejected, f.reports, f.logs]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return f;
+}
+
+/** A file name safe to create inside a folder of ours: base name only, no control characters, no leading dots. */
+export function safeName(name: string): string {
+  const base = path.basename(name.replace(/\\/g, '/'));
+  const cleaned = base.replace(/[\u0000-\u001f\u007f/]/g, '_').replace(/^\.+/, '');
+  return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'unnamed' : cleaned;
+}
+
+/** `dir/name`, or `dir/name (2).ext` … when taken. */
+export function freePath(dir: string, name: string): string {
+  const safe = safeName(name);
+  const ext = path.extname(safe);
+  const stem = safe.slice(0, safe.length - ext.length);
+  let candidate = path.join(dir, safe);
+  for (let i = 2; fs.existsSync(candidate); i++) candidate = path.join(dir, `${stem} (${i})${ext}`);
+  return candidate;
+}
+
+export function archiveDir(folders: WorkFolders, at = DateTime.utc()): string {
+  const dir = path.join(folders.archive, at.toFormat('yyyy-MM-dd'));
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** Moves a file (rename; copy + unlink across devices). Answers the new path. */
+export function moveFile(from: string, toDir: string, name = path.basename(from)): string {
+  fs.mkdirSync(toDir, { recursive: true, mode: 0o700 });
+  const target = freePath(toDir, name);
+  try {
+    fs.renameSync(from, target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    fs.copyFileSync(from, target, fs.constants.COPYFILE_EXCL);
+    fs.unlinkSync(from);
+  }
+  return target;
+}
+
+export function copyFile(from: string, toDir: string, name = path.basename(from)): string {
+  fs.mkdirSync(toDir, { recursive: true, mode: 0o700 });
+  const target = freePath(toDir, name);
+  fs.copyFileSync(from, target, fs.constants.COPYFILE_EXCL);
+  return target;
+}

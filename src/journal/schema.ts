@@ -1,0 +1,112 @@
+// Journal schema and migrations. Amounts are TEXT of integer minor units (read back as bigint): SQLite's
+// SUM would turn them into floats, so totals are added up in code.
+export const migrations: string[] = [
+  `
+  CREATE TABLE batches (
+    id TEXT PRIMARY KEY,
+    file_name TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL UNIQUE,
+    file_bytes INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    state TEXT NOT NULL,
+    source_path TEXT,
+    archived_path TEXT,
+    format TEXT,
+    header_json TEXT NOT NULL DEFAULT '[]',
+    amount_column INTEGER,
+    mask_columns_json TEXT NOT NULL DEFAULT '[]',
+    row_count INTEGER NOT NULL DEFAULT 0,
+    hold_reason TEXT,
+    approved_at TEXT,
+    stop_reason TEXT,
+    balances_json TEXT,
+    reports_json TEXT,
+    errors_csv TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    completed_at TEXT,
+    last_reversal_check_at INTEGER
+  );
+  CREATE TABLE payouts (
+    id TEXT PRIMARY KEY,
+    batch_id TEXT NOT NULL REFERENCES batches(id),
+    row_number INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    merchant_reference TEXT,
+    status TEXT NOT NULL,
+    amount_minor TEXT,
+    currency TEXT,
+    original_json TEXT NOT NULL,
+    fields_json TEXT NOT NULL DEFAULT '{}',
+    payee_key TEXT,
+    prepared_json TEXT,
+    provider_reference TEXT,
+    raw_status TEXT,
+    error_code TEXT,
+    error_message TEXT,
+    submitted_at TEXT,
+    completed_at TEXT,
+    paid_amount_minor TEXT,
+    fee_minor TEXT,
+    create_attempts INTEGER NOT NULL DEFAULT 0,
+    polls INTEGER NOT NULL DEFAULT 0,
+    next_check_at INTEGER,
+    last_create_at INTEGER,
+    deadline_at INTEGER,
+    updated_at TEXT NOT NULL,
+    UNIQUE (batch_id, row_number)
+  );
+  -- A merchant reference is sent for one payout only, across all batches (DESIGN §4 duplicates).
+  CREATE UNIQUE INDEX payouts_reference ON payouts(provider, merchant_reference)
+    WHERE merchant_reference IS NOT NULL AND status NOT IN ('invalid', 'duplicate');
+  CREATE INDEX payouts_batch_status ON payouts(batch_id, status);
+  CREATE INDEX payouts_due ON payouts(status, next_check_at);
+  CREATE TABLE row_errors (
+    batch_id TEXT NOT NULL,
+    row_number INTEGER,
+    column_name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    message TEXT NOT NULL
+  );
+  CREATE INDEX row_errors_batch ON row_errors(batch_id, row_number);
+  CREATE TABLE attempts (
+    id INTEGER PRIMARY KEY,
+    payout_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    outcome TEXT,
+    detail TEXT
+  );
+  CREATE INDEX attempts_payout ON attempts(payout_id);
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    batch_id TEXT,
+    payout_id TEXT,
+    type TEXT NOT NULL,
+    from_status TEXT,
+    to_status TEXT,
+    detail TEXT
+  );
+  CREATE INDEX events_payout ON events(payout_id);
+  -- The audit trail is append-only.
+  CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+  CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+  CREATE TABLE payees (
+    provider TEXT NOT NULL,
+    payee_key TEXT NOT NULL,
+    prepared_json TEXT NOT NULL,
+    -- 'partial' (checkpointed mid-way, e.g. registered without a bank account) or 'ready'
+    state TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (provider, payee_key)
+  );
+  CREATE TABLE callbacks_seen (
+    digest TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    at TEXT NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,13 @@
+// Every provider module by id. The engine asks a module what it can do; it never branches on the id.
+import type { ProviderId, ProviderModule } from './types.ts';
+import { vexoraProvider } from './vexora/index.ts';
+
+export const providers: Partial<Record<ProviderId, ProviderModule>> = {
+  vexora: vexoraProvider as unknown as ProviderModule,
+};
+
+export const providerIds = Object.keys(providers) as ProviderId[];
+
+export function getProvider(id: string): ProviderModule | undefined {
+  return (providers as Record<string, ProviderModule | undefined>)[id];
+}

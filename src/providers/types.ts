@@ -1,0 +1,218 @@
+// The adapter contract (DESIGN §2). The engine knows providers only through these types.
+import type { z } from 'zod';
+import type { Logger } from '../log.ts';
+
+export type ProviderId = 'vexora' | 'starpay' | 'yuansfer' | 'starpago' | 'paystar';
+
+/** Integer minor units of a currency (ISO 4217 exponent). Never a float. */
+export type MinorUnits = bigint;
+
+/** Canonical payout statuses every provider's status.ts maps onto. */
+export type CanonicalStatus = 'pending' | 'succeeded' | 'failed' | 'reversed' | 'needs_review';
+
+/** A row as validated and journaled, handed to an adapter. */
+export interface PayoutRequest {
+  payoutId: string;
+  batchId: string;
+  rowNumber: number;
+  /** Fixed when journaled, reused on every attempt (DESIGN §3 rule 1). */
+  merchantReference: string;
+  amountMinor: MinorUnits;
+  /** The same amount as canonical decimal text in major units ("1500.00"; "1500" for exponent 0). */
+  amount: string;
+  currency: string;
+  /** Canonical columns (DESIGN §5) by name, trimmed; absent columns are missing, never undefined-as-text. */
+  fields: Readonly<Record<string, string>>;
+  /** `extra.<key>` columns (StarPago extra), keyed without the prefix. */
+  extra: Readonly<Record<string, string>>;
+  /** `field.<key>` columns (PayStar additionalFields), keyed without the prefix. */
+  additional: Readonly<Record<string, string>>;
+  /** What prepare() produced and the journal cached (Yuansfer customerNo/accountToken). */
+  prepared?: Readonly<Record<string, string>>;
+}
+
+/** What a provider said about a payout's state. */
+export interface StatusReading {
+  canonical: CanonicalStatus;
+  /** The provider's own status code, kept for the report. */
+  raw: string;
+  providerRef?: string;
+  paidAmountMinor?: MinorUnits;
+  feeMinor?: MinorUnits;
+  errorCode?: string;
+  message?: string;
+}
+
+/**
+ * Outcome classes of a create call, named for what they mean to money:
+ * - accepted: created at the provider;
+ * - rejected: definitely not created (safe to report failed);
+ * - notSent: never reached the provider, or it refused before creating (safe to retry later);
+ * - unknown: may have been created; only a query may resolve it (DESIGN §3 rule 3).
+ *   `alreadyCreated` marks a duplicate-reference answer (rule 4): query it, never fail it.
+ * - stop: a configuration/credential error: nothing was created and nothing else should be sent.
+ */
+export type SubmitOutcome =
+  | { kind: 'accepted'; reading: StatusReading }
+  | { kind: 'rejected'; code: string; message: string; raw?: string }
+  | { kind: 'notSent'; cause: string; retryAfterMs?: number; throttled?: boolean }
+  | { kind: 'unknown'; cause: string; alreadyCreated?: boolean }
+  | { kind: 'stop'; code: string; message: string };
+
+export type QueryOutcome =
+  | { kind: 'status'; reading: StatusReading }
+  | { kind: 'notFound'; cause?: string }
+  | { kind: 'unknown'; cause: string; retryAfterMs?: number; throttled?: boolean }
+  | { kind: 'stop'; code: string; message: string };
+
+export type PrepareOutcome =
+  | { kind: 'ready'; prepared: Record<string, string> }
+  | { kind: 'rejected'; code: string; message: string }
+  | { kind: 'retry'; cause: string; retryAfterMs?: number; throttled?: boolean }
+  | { kind: 'stop'; code: string; message: string };
+
+export interface BalanceReading {
+  currency: string;
+  availableMinor: MinorUnits;
+  raw?: string;
+}
+
+export interface CallbackRequest {
+  method: string;
+  path: string;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  rawBody: Buffer;
+}
+
+export type CallbackVerdict =
+  | { ok: true; merchantReference: string; providerReference?: string; rawStatus?: string }
+  | { ok: false; reason: string };
+
+export interface CallbackAck {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** Problems a provider finds with a row (DESIGN §5: file, row, column, value, rule). */
+export interface RowIssue {
+  column: string;
+  value: string;
+  rule: string;
+  message: string;
+}
+
+export interface ProviderAdapter {
+  readonly id: ProviderId;
+  /**
+   * Provider-side set-up a row needs first; results are cached in the journal by `payeeKey`. `checkpoint`
+   * journals partial progress (e.g. a registered payee before its bank account is added) so that a crash in
+   * between resumes from it instead of registering again; `payout.prepared` holds what was checkpointed.
+   */
+  prepare?(payout: PayoutRequest, checkpoint?: (partial: Record<string, string>) => void): Promise<PrepareOutcome>;
+  /** Key under which prepare() results are cached, so a payee is set up once across rows and batches. */
+  payeeKey?(payout: PayoutRequest): string | undefined;
+  submit(payout: PayoutRequest): Promise<SubmitOutcome>;
+  query(payout: PayoutRequest): Promise<QueryOutcome>;
+  balance?(currency: string): Promise<BalanceReading | undefined>;
+  /** Checks needing the provider before anything is sent (Starpay: bank list). Returns issues per row. */
+  preflight?(rows: readonly PayoutRequest[]): Promise<Map<string, RowIssue[]>>;
+  verifyCallback?(request: CallbackRequest): CallbackVerdict;
+  readonly callbackAck?: CallbackAck;
+  close?(): Promise<void>;
+}
+
+/** One sheet column a provider reads (also drives `paybatch template`). */
+export interface ColumnSpec {
+  /** Canonical name (DESIGN §5) or `extra.<key>` / `field.<key>`. */
+  name: string;
+  required: boolean;
+  description: string;
+  example: string;
+  /** Extra header aliases on top of the canonical ones (e.g. the provider's own field name). */
+  aliases?: string[];
+  maxLength?: number;
+  pattern?: RegExp;
+  patternHint?: string;
+  /** An identifier (account, phone, card): Excel-damaged numbers are rejected. */
+  identifier?: boolean;
+}
+
+export interface RowRules {
+  columns: ColumnSpec[];
+  /** Currencies accepted; the first is the default when the sheet leaves currency out. */
+  currencies: string[] | 'any';
+  defaultCurrency?: string;
+  /** Cross-field and provider-specific checks on a row whose columns already passed the common rules. */
+  check(row: Readonly<Record<string, string>>, money: { currency: string; amountMinor: MinorUnits }): RowIssue[];
+}
+
+export interface PollDefaults {
+  firstAfterSeconds: number;
+  maxIntervalSeconds: number;
+  deadlineHours: number;
+}
+
+export interface ProviderDefaults {
+  rate: { perSecond: number; concurrency: number };
+  poll: PollDefaults;
+  /** "Not found" after an unknown create may be resubmitted with the same reference only where the
+   *  provider rejects or replays a duplicate reference (DESIGN §3 rule 3). */
+  resubmitOnNotFound: boolean;
+  /** How long after the last create attempt a "not found" is trusted (seconds). */
+  notFoundWindowSeconds: number;
+  /** Providers that can reverse a paid payout (Yuansfer returned, StarPago REFUNDED, Starpay REVERSED). */
+  canReverse: boolean;
+}
+
+export interface SandboxHandle {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface SandboxStartOptions {
+  port?: number;
+  host?: string;
+  /** Credentials the sandbox accepts (the provider block's resolved credentials). */
+  credentials: Record<string, string>;
+  /** The provider block's `sandbox` settings (settle delay, outcome rules, faults, rate limit). */
+  settings: Record<string, unknown>;
+  /** Where the sandbox keeps its ledger between runs (embedded default), if anywhere. */
+  statePath?: string;
+  log?: Logger;
+}
+
+export interface AdapterContext {
+  log: Logger;
+  /** The URL a provider should call back (config callbackUrl), if any. */
+  callbackUrl?: string;
+}
+
+export interface ProviderModule<C extends ProviderBlock = ProviderBlock> {
+  id: ProviderId;
+  /** zod schema of the provider's config block (credentials and provider-specific keys). */
+  configSchema: z.ZodType<C>;
+  /** Credential keys, their built-in sandbox values and which of them are secrets. */
+  credentials: { key: string; sandboxValue: string; secret: boolean }[];
+  defaults: ProviderDefaults;
+  rowRules(config: C): RowRules;
+  /** Deterministic merchant reference for a row without one (DESIGN §3 rule 1). */
+  deriveReference(batchKey: string, rowNumber: number): string;
+  /** Provider limits on a sheet's own `reference` value (format, length). */
+  referencePattern: { pattern: RegExp; hint: string };
+  createAdapter(config: C, ctx: AdapterContext): ProviderAdapter;
+  startSandbox(options: SandboxStartOptions): Promise<SandboxHandle>;
+  /** Field names whose values are secret or personal and must be masked in logs. */
+  sensitiveFields: string[];
+}
+
+/** Keys every provider block has (DESIGN §9); providers extend it. */
+export interface ProviderBlock {
+  baseUrl: string;
+  rate?: { perSecond?: number; concurrency?: number };
+  poll?: { firstAfterSeconds?: number; maxIntervalSeconds?: number; deadlineHours?: number };
+  callbackUrl?: string | null;
+  timeoutSeconds?: number;
+  sandbox?: Record<string, unknown>;
+  [key: string]: unknown;
+}

@@ -1,0 +1,139 @@
+// The Vexora sandbox: same paths, `merchantNo` header and MD5 sign checked on every call, payouts
+// settled asynchronously, signed webhooks to notifyUrl, answers per PROVIDERS.md "Assumed answers".
+import { startSandboxServer, type SandboxReply, type SandboxRequest } from '../../sandbox/server.ts';
+import type { LedgerRecord } from '../../sandbox/ledger.ts';
+import type { SandboxHandle, SandboxStartOptions } from '../types.ts';
+import { countryProfiles, vexoraCountries, type VexoraCountry } from './schema.ts';
+import { vexoraSign, vexoraSignMatches } from './sign.ts';
+
+export const VEXORA_SANDBOX_MERCHANT_NO = '1000000001';
+export const VEXORA_SANDBOX_SECRET = 'vexora-sandbox-secret-not-for-production';
+
+const statusOf: Record<LedgerRecord['state'], { status: string; message: string }> = {
+  processing: { status: '0015', message: 'Processing' },
+  succeeded: { status: '0000', message: 'success' },
+  failed: { status: '00029', message: 'REJECTED_TRANSACTION' },
+  // Vexora documents no reversal: a reversed sandbox payout still reads as paid.
+  reversed: { status: '0000', message: 'success' },
+};
+
+function answer(code: string, msg: string, data?: unknown): SandboxReply {
+  return { status: 200, body: { msg, code, timestamp: Date.now(), success: code === '0000', ...(data ? { data } : {}) } };
+}
+
+function parseBody(req: SandboxRequest): Record<string, unknown> | undefined {
+  try {
+    const body = JSON.parse(req.text) as unknown;
+    return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startVexoraSandbox(options: SandboxStartOptions): Promise<SandboxHandle & { stats(): Record<string, unknown> }> {
+  const merchantNo = options.credentials.merchantNo ?? VEXORA_SANDBOX_MERCHANT_NO;
+  const secret = options.credentials.secret ?? VEXORA_SANDBOX_SECRET;
+  const countryInput = (options.credentials.country ?? 'AR') as VexoraCountry;
+  const country: VexoraCountry = vexoraCountries.includes(countryInput) ? countryInput : 'AR';
+  const profile = countryProfiles[country];
+
+  /** Header and sign checks every Vexora call makes. */
+  function authenticate(req: SandboxRequest): { body: Record<string, unknown> } | { reply: SandboxReply } {
+    const body = parseBody(req);
+    if (!body) return { reply: answer('1001', 'request body must be JSON') };
+    if (req.headers.merchantno !== merchantNo) return { reply: answer('1003', 'merchant not found') };
+    if (!vexoraSignMatches(body, secret)) return { reply: answer('1002', 'sign error') };
+    return { body };
+  }
+
+  const server = await startSandboxServer({
+    name: 'vexora',
+    settings: options.settings,
+    host: options.host,
+    port: options.port,
+    statePath: options.statePath,
+    log: options.log,
+    duplicateReply: () => answer('0100024', 'DUPLICATE_REFERENCE_NUMBER'),
+    errorReply: (status) => ({ status, body: { msg: 'System Error', code: '8000', success: false } }),
+    routes: [
+      {
+        method: 'POST',
+        path: '/v1/vexora/disbursements',
+        kind: 'create',
+        reference: (req) => parseBody(req)?.tradeNo as string | undefined,
+        handle(req, ctx) {
+          const auth = authenticate(req);
+          if ('reply' in auth) return auth.reply;
+          const body = auth.body;
+          const required = ['tradeNo', 'amount', 'timestamp', ...profile.fields.map((f) => f.wire).filter((w) => w !== 'ipAddress')];
+          const missing = required.filter((k) => typeof body[k] !== 'string' || body[k] === '');
+          if (missing.length) return answer('1001', `parameter error: ${missing.join(', ')} required`);
+          const amount = String(body.amount);
+          if (!/^\d+(\.\d{1,2})?$/.test(amount)) return answer('00028', 'AMOUNT_NOT_NUMERIC');
+          if (profile.integerOnly && amount.includes('.')) return answer('1001', 'parameter error: amount must be an integer');
+          if (profile.min !== undefined && BigInt(amount.split('.')[0]) < profile.min) return answer('1001', `parameter error: amount below ${profile.min}`);
+          const account = String(body.accountNo ?? body.bankNumber ?? body.bankAccountNo ?? '');
+          const result = ctx.ledger.create({
+            reference: String(body.tradeNo),
+            amount,
+            currency: profile.currency,
+            account,
+            fields: body,
+            notifyUrl: typeof body.notifyUrl === 'string' ? body.notifyUrl : undefined,
+          });
+          if (!result.created) return answer('0100024', 'DUPLICATE_REFERENCE_NUMBER');
+          const r = result.record;
+          return answer('0000', 'success', {
+            tradeNo: r.reference,
+            platFormTradeNo: r.providerRef,
+            status: '0015',
+            message: 'Processing',
+            remark: typeof body.remark === 'string' ? body.remark : '',
+          });
+        },
+      },
+      {
+        method: 'POST',
+        path: '/v1/vexora/queryPayOutResult',
+        kind: 'query',
+        reference: (req) => parseBody(req)?.tradeNo as string | undefined,
+        handle(req, ctx) {
+          const auth = authenticate(req);
+          if ('reply' in auth) return auth.reply;
+          const record = ctx.ledger.get(String(auth.body.tradeNo ?? ''));
+          if (!record) return answer('1004', 'order not found');
+          const s = statusOf[record.state];
+          return answer('0000', 'success', {
+            tradeNo: record.reference,
+            platFormTradeNo: record.providerRef,
+            amount: record.amount,
+            payAmount: record.state === 'succeeded' ? record.paidAmount : '0',
+            status: s.status,
+            message: record.state === 'failed' ? (record.failMessage ?? s.message) : s.message,
+            ...(record.state === 'succeeded' ? { successTime: new Date(record.updatedAt).toISOString() } : {}),
+          });
+        },
+      },
+    ],
+  });
+
+  // Webhooks on final states, signed with the same MD5 rule (PROVIDERS.md: "if present, expect the same rule").
+  server.ledger.onChange((record) => {
+    if (!record.notifyUrl || record.state === 'processing') return;
+    const s = statusOf[record.state];
+    const fields: Record<string, string> = {
+      platFormTradeNo: record.providerRef,
+      tradeNo: record.reference,
+      amount: record.state === 'succeeded' ? record.paidAmount : record.amount,
+      status: s.status,
+      message: record.state === 'failed' ? (record.failMessage ?? s.message) : s.message,
+    };
+    server.callbacks.send({
+      url: record.notifyUrl,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...fields, sign: vexoraSign(fields, secret) }),
+    });
+  });
+
+  return { url: server.url, close: () => server.close(), stats: () => server.stats() };
+}

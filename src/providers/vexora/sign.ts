@@ -1,0 +1,27 @@
+// Vexora sign (PROVIDERS.md §5, Decisions): non-empty body fields except `sign`, sorted by name (ASCII),
+// concatenated as key=value with no separator, app secret appended, lowercase hex MD5.
+import crypto from 'node:crypto';
+
+export function vexoraSign(fields: Readonly<Record<string, unknown>>, secret: string): string {
+  const text =
+    Object.keys(fields)
+      .filter((k) => k !== 'sign')
+      .filter((k) => fields[k] !== undefined && fields[k] !== null && String(fields[k]) !== '')
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map((k) => `${k}=${String(fields[k])}`)
+      .join('') + secret;
+  return crypto.createHash('md5').update(text, 'utf8').digest('hex');
+}
+
+/** Constant-time comparison of a received sign with the expected one. */
+export function vexoraSignMatches(fields: Readonly<Record<string, unknown>>, secret: string): boolean {
+  const received = fields.sign;
+  if (typeof received !== 'string' || received.length !== 32) return false;
+  const expected = vexoraSign(fields, secret);
+  return crypto.timingSafeEqual(Buffer.from(received.toLowerCase()), Buffer.from(expected));
+}
+
+/** The exact body sent: fields in the order built, then `sign`; values are all strings (signed as sent). */
+export function signedBody(fields: Record<string, string>, secret: string): string {
+  return JSON.stringify({ ...fields, sign: vexoraSign(fields, secret) });
+}

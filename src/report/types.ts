@@ -1,0 +1,116 @@
+// Types shared by the report writers (DESIGN §7) and their callers (engine, cli).
+// Amounts are bigint integer minor units of the row's currency; never a JS number.
+
+export type ResultStatus = 'succeeded' | 'failed' | 'reversed' | 'invalid' | 'duplicate' | 'pending' | 'needs_review';
+
+/** Every status, in the order the reports print them. */
+export const RESULT_STATUSES: readonly ResultStatus[] = Object.freeze([
+  'succeeded',
+  'failed',
+  'reversed',
+  'invalid',
+  'duplicate',
+  'pending',
+  'needs_review',
+] as const);
+
+export interface ReportRow {
+  /** The row number as the spreadsheet numbers it. */
+  rowNumber: number;
+  /** The input row's cells in header order, as read. */
+  original: string[];
+  status: ResultStatus;
+  /** '' for invalid rows without one. */
+  merchantReference: string;
+  providerReference: string;
+  rawStatus: string;
+  errorCode: string;
+  errorMessage: string;
+  /** ISO-8601 UTC or ''. */
+  submittedAt: string;
+  completedAt: string;
+  /** '' when unknown (invalid row). */
+  currency: string;
+  /** null for an invalid row whose amount could not be parsed. */
+  amountMinor: bigint | null;
+  paidAmountMinor: bigint | null;
+  feeMinor: bigint | null;
+}
+
+export interface BalanceLine {
+  currency: string;
+  beforeMinor: bigint | null;
+  afterMinor: bigint | null;
+}
+
+export interface ReportBatch {
+  id: string;
+  fileName: string;
+  provider: string;
+  /** e.g. 'completed' | 'held' | 'polling' | 'rejected'. */
+  state: string;
+  createdAt: string;
+  fileSha256: string;
+  /** The original header cells. */
+  header: string[];
+  /** Index in header of the amount column (a number in XLSX when the row's amount was parsed). */
+  amountColumn: number | null;
+  /** Indices of account/card number columns to mask in reports. */
+  maskColumns: number[];
+  /** config reports.maskAccountNumbers: 'last4' → '****' + the last 4 characters. */
+  maskMode: 'last4' | 'none';
+  /** When the batch is held for approval: shown in the reconciliation. */
+  holdReason?: string | null;
+  balances?: BalanceLine[];
+  /** currency → decimal text rate to USD; adds a USD equivalent to the reconciliation for that currency. */
+  usdRates?: Record<string, string>;
+  /**
+   * Addition to the contract: configured exponents for codes outside ISO 4217 or overriding the
+   * built-in table (e.g. `{ USDT: 6 }`); the same map validation used to parse the amounts.
+   */
+  currencyExponents?: Record<string, number>;
+}
+
+export interface ReportPaths {
+  results_csv: string;
+  results_xlsx: string;
+  reconciliation_csv: string;
+  reconciliation_xlsx: string;
+  review_csv: string | null;
+  errors_csv: string | null;
+}
+
+export interface ValidationError {
+  file: string;
+  row: number | null;
+  column: string;
+  value: string;
+  rule: string;
+  message: string;
+}
+
+export interface CurrencyTotals {
+  currency: string;
+  fileRows: number;
+  fileAmountMinor: bigint;
+  byStatus: Record<ResultStatus, { rows: number; amountMinor: bigint }>;
+  /** Σ fee over all rows of the currency that report one (a failed or reversed payout may carry a fee). */
+  feesMinor: bigint;
+  /** Σ over succeeded rows of paid_amount, or of the amount where the provider reported none. */
+  paidMinor: bigint;
+  invariantHolds: boolean;
+}
+
+export interface ReconciliationSummary {
+  currencies: CurrencyTotals[];
+  /** Invalid rows whose amount or currency could not be parsed: counted here, in no currency's sums. */
+  unparsedInvalidRows: number;
+  /** Number of exception lines (failed, reversed, needs_review, duplicate rows and amount differences). */
+  exceptions: number;
+  /** One per currency, e.g. "ARS: file 1500.00 = succeeded 900.00 + … + needs_review 0.00 ✓". */
+  invariantLines: string[];
+  /** Addition to the contract: all rows seen. */
+  rows: number;
+  /** Addition to the contract: rows per status over all currencies, unparsed invalid rows included (CLI --json counts). */
+  counts: Record<ResultStatus, number>;
+}

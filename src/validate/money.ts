@@ -1,0 +1,79 @@
+// Money from text into integer minor units of the currency (ISO 4217 exponent). Never a float:
+// the digits are moved into a bigint as text. Thousands separators only where unambiguous.
+import { currencyExponent } from './currencies.ts';
+import type { MinorUnits } from '../providers/types.ts';
+
+export type MoneyParse =
+  | { ok: true; minor: MinorUnits; /** canonical major-unit text, e.g. "1500.00" */ text: string }
+  | { ok: false; rule: string; message: string };
+
+const PLAIN = /^\d+(\.\d+)?$/;
+const COMMA_GROUPS_DOT_DECIMAL = /^\d{1,3}(,\d{3})+(\.\d+)?$/; // 1,234,567.89
+const DOT_GROUPS_COMMA_DECIMAL = /^\d{1,3}(\.\d{3})+,\d+$/; // 1.234.567,89
+const SPACE_GROUPS = /^\d{1,3}([ '\u00a0\u202f]\d{3})+([.,]\d+)?$/; // 1 234 567,89 / 1'234.50
+const COMMA_DECIMAL = /^\d+,\d+$/; // 1500,50
+
+/** Major-unit decimal text → minor units, given the currency's exponent. */
+export function parseMoney(input: string, currency: string): MoneyParse {
+  const exponent = currencyExponent(currency);
+  if (exponent === undefined) return { ok: false, rule: 'currency', message: `unknown currency ${currency}` };
+  const raw = input.trim();
+  if (raw === '') return { ok: false, rule: 'required', message: 'amount is required' };
+  if (/^[-−(]/.test(raw)) return { ok: false, rule: 'positive', message: 'amount must be positive' };
+  if (/[eE]/.test(raw)) return { ok: false, rule: 'amount-format', message: 'scientific notation is not an amount: format the column as a number with decimals or as text' };
+  if (/[^\d.,' \u00a0\u202f]/.test(raw))
+    return { ok: false, rule: 'amount-format', message: 'amount must contain digits and a decimal point only (no currency symbol)' };
+
+  let normalised: string;
+  if (PLAIN.test(raw)) normalised = raw;
+  else if (COMMA_GROUPS_DOT_DECIMAL.test(raw)) {
+    // "1,234" alone reads as one thousand two hundred thirty-four only if 3 decimals are impossible.
+    if (!raw.includes('.') && exponent >= 3)
+      return { ok: false, rule: 'amount-ambiguous', message: `"${raw}" is ambiguous for ${currency}: write it without separators` };
+    normalised = raw.replace(/,/g, '');
+  } else if (DOT_GROUPS_COMMA_DECIMAL.test(raw)) normalised = raw.replace(/\./g, '').replace(',', '.');
+  else if (SPACE_GROUPS.test(raw)) normalised = raw.replace(/[ '\u00a0\u202f]/g, '').replace(',', '.');
+  else if (COMMA_DECIMAL.test(raw)) {
+    const decimals = raw.split(',')[1].length;
+    // "1,500" could be 1500 or 1.5: refuse to guess.
+    if (decimals === 3)
+      return { ok: false, rule: 'amount-ambiguous', message: `"${raw}" is ambiguous: write 1500 or 1.5 without the comma` };
+    normalised = raw.replace(',', '.');
+  } else return { ok: false, rule: 'amount-format', message: `"${raw}" is not an amount` };
+
+  const [intPart, fracPart = ''] = normalised.split('.');
+  if (fracPart.length > exponent)
+    return {
+      ok: false,
+      rule: 'amount-decimals',
+      message: exponent === 0 ? `${currency} has no decimals` : `${currency} has ${exponent} decimals at most`,
+    };
+  const minor = BigInt(intPart + fracPart.padEnd(exponent, '0'));
+  if (minor <= 0n) return { ok: false, rule: 'positive', message: 'amount must be greater than zero' };
+  return { ok: true, minor, text: formatMinorUnits(minor, exponent) };
+}
+
+/** Minor units → major-unit decimal text with exactly `exponent` decimals. */
+export function formatMinorUnits(minor: MinorUnits, exponent: number): string {
+  const negative = minor < 0n;
+  const digits = (negative ? -minor : minor).toString().padStart(exponent + 1, '0');
+  const text = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+  return negative ? `-${text}` : text;
+}
+
+/**
+ * A provider's amount literal (JSON number or string, e.g. "1500", "1500.5", 1500.50) → minor units, by
+ * moving digits; answers undefined when it has more decimals than the currency or is not a plain decimal.
+ */
+export function literalToMinor(literal: string | number | undefined | null, currency: string): MinorUnits | undefined {
+  if (literal === undefined || literal === null) return undefined;
+  const exponent = currencyExponent(currency);
+  if (exponent === undefined) return undefined;
+  const text = String(literal).trim();
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!m) return undefined;
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  if (frac.length > exponent) return undefined;
+  const value = BigInt(m[2] + frac.padEnd(exponent, '0'));
+  return m[1] ? -value : value;
+}

@@ -1,0 +1,162 @@
+// Row validation: the common rules (required columns, formats, currency, money, reference, Excel damage,
+// duplicate references in the file) and then the provider's own rules. All errors of a row are collected.
+import type { HeaderMatch } from '../sheet/headers.ts';
+import type { RawRow } from '../sheet/types.ts';
+import type { ColumnSpec, ProviderModule, RowIssue, RowRules } from '../providers/types.ts';
+import type { NewPayout, RowErrorRecord } from '../journal/store.ts';
+import { isKnownCurrency } from './currencies.ts';
+import { parseMoney } from './money.ts';
+
+export interface ValidatorOptions {
+  header: string[];
+  match: HeaderMatch;
+  rules: RowRules;
+  provider: ProviderModule;
+  /** `<yyyymmdd>-<8 hex of the file's SHA-256>`: the seed of derived references. */
+  batchKey: string;
+}
+
+export interface ValidatedRow {
+  payout: NewPayout;
+  issues: RowErrorRecord[];
+}
+
+/** Columns whose values are account or card numbers (masked in reports and logs). */
+export function accountColumnIndices(match: HeaderMatch): number[] {
+  const out: number[] = [];
+  for (const [name, index] of match.columns) {
+    if (name === 'account_number' || /card|account|clabe|iban|pan$|pixkey/i.test(name.replace(/^(extra|field)\./, ''))) {
+      if (name !== 'account_name' && name !== 'account_type' && name !== 'account_token') out.push(index);
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
+export class RowValidator {
+  private readonly seenReferences = new Map<string, number>();
+  private readonly specs: ColumnSpec[];
+  private readonly columnTitle: (name: string) => string;
+  private readonly entries: [string, number][];
+
+  constructor(private readonly options: ValidatorOptions) {
+    this.specs = options.rules.columns;
+    this.entries = [...options.match.columns.entries()];
+    // Errors name the column as the sheet titles it, so the operator finds it.
+    this.columnTitle = (name) => {
+      const index = options.match.columns.get(name);
+      return index === undefined ? name : options.header[index] || name;
+    };
+  }
+
+  /** Required columns missing from the header: a file-level problem, reported once. */
+  missingColumns(): RowErrorRecord[] {
+    return this.specs
+      .filter((spec) => spec.required && !this.options.match.columns.has(spec.name))
+      .map((spec) => ({
+        rowNumber: null,
+        column: spec.name,
+        value: '',
+        rule: 'missing-column',
+        message: `the sheet has no ${spec.name} column (accepted titles: ${[spec.name, ...(spec.aliases ?? [])].join(', ')})`,
+      }));
+  }
+
+  validate(raw: RawRow): ValidatedRow {
+    const { rules, provider, batchKey } = this.options;
+    const issues: RowIssue[] = [];
+    const fields: Record<string, string> = {};
+    for (const [name, index] of this.entries) {
+      const value = (raw.values[index] ?? '').trim();
+      if (value !== '') fields[name] = value;
+    }
+
+    for (const spec of this.specs) {
+      const value = fields[spec.name] ?? '';
+      const index = this.options.match.columns.get(spec.name);
+      const note = index === undefined ? undefined : raw.notes?.[index];
+      if (spec.identifier && note?.kind === 'number' && note.scientific) {
+        issues.push({
+          column: spec.name,
+          value: note.text,
+          rule: 'excel-damaged',
+          message: 'Excel stored this identifier as a number in scientific notation: its digits are lost and cannot be recovered. Format the column as Text and type the number again',
+        });
+        continue;
+      }
+      if (value === '') {
+        if (spec.required) issues.push({ column: spec.name, value, rule: 'required', message: `${spec.name} is required` });
+        continue;
+      }
+      if (spec.maxLength !== undefined && value.length > spec.maxLength)
+        issues.push({ column: spec.name, value, rule: 'max-length', message: `at most ${spec.maxLength} characters` });
+      if (spec.pattern && !spec.pattern.test(value)) {
+        const excel = spec.identifier && note?.kind === 'number' ? ' (Excel stored it as a number, so leading zeros are lost: format the column as Text)' : '';
+        issues.push({ column: spec.name, value, rule: 'format', message: `expected ${spec.patternHint ?? spec.pattern.source}${excel}` });
+      }
+    }
+
+    // Currency: the sheet's, else the one the provider or its country profile implies.
+    let currency = (fields.currency ?? rules.defaultCurrency ?? '').toUpperCase();
+    if (fields.currency) fields.currency = currency;
+    let currencyOk = true;
+    if (!currency) {
+      issues.push({ column: 'currency', value: '', rule: 'required', message: 'currency is required' });
+      currencyOk = false;
+    } else if (!isKnownCurrency(currency)) {
+      issues.push({ column: 'currency', value: currency, rule: 'currency', message: `${currency} is not an ISO 4217 currency code` });
+      currencyOk = false;
+    } else if (rules.currencies !== 'any' && !rules.currencies.includes(currency)) {
+      issues.push({ column: 'currency', value: currency, rule: 'currency', message: `${provider.id} accepts ${rules.currencies.join(', ')} here` });
+      currencyOk = false;
+    }
+
+    let amountMinor: bigint | null = null;
+    const amountText = fields.amount ?? '';
+    if (amountText !== '' && currencyOk) {
+      const money = parseMoney(amountText, currency);
+      if (money.ok) amountMinor = money.minor;
+      else issues.push({ column: 'amount', value: amountText, rule: money.rule, message: money.message });
+    }
+    const amountNote = this.options.match.columns.has('amount') ? raw.notes?.[this.options.match.columns.get('amount')!] : undefined;
+    if (amountNote?.kind === 'formula-error')
+      issues.push({ column: 'amount', value: amountNote.text, rule: 'formula', message: 'the amount formula has no value (error or not calculated): save the sheet in Excel first' });
+
+    // The merchant reference is fixed now and reused on every attempt (DESIGN §3 rule 1).
+    let reference: string | null = fields.reference ?? null;
+    if (reference !== null) {
+      if (!provider.referencePattern.pattern.test(reference)) {
+        issues.push({ column: 'reference', value: reference, rule: 'reference-format', message: `${provider.id} references: ${provider.referencePattern.hint}` });
+      } else {
+        const earlier = this.seenReferences.get(reference);
+        if (earlier !== undefined)
+          issues.push({ column: 'reference', value: reference, rule: 'duplicate-reference', message: `the same reference is on row ${earlier}` });
+        else this.seenReferences.set(reference, raw.rowNumber);
+      }
+    } else reference = provider.deriveReference(batchKey, raw.rowNumber);
+
+    if (amountMinor !== null && currencyOk) issues.push(...rules.check(fields, { currency, amountMinor }));
+
+    const rowIssues: RowErrorRecord[] = issues.map((i) => ({ ...i, column: this.columnTitle(i.column), rowNumber: raw.rowNumber }));
+    const invalid = rowIssues.length > 0;
+    return {
+      payout: {
+        rowNumber: raw.rowNumber,
+        merchantReference: reference,
+        status: invalid ? 'invalid' : 'validated',
+        amountMinor,
+        currency: currencyOk ? currency : null,
+        original: raw.values,
+        fields,
+        errorMessage: invalid ? rowIssues.map((i) => `${i.column}: ${i.message}`).join('; ') : null,
+      },
+      issues: rowIssues,
+    };
+  }
+}
+
+/** Provider aliases per canonical column, for header matching. */
+export function providerAliases(rules: RowRules): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const c of rules.columns) if (c.aliases?.length) out[c.name] = c.aliases;
+  return out;
+}
