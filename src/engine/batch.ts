@@ -17,6 +17,7 @@ import { RowValidator, accountColumnIndices, providerAliases } from '../validate
 import { parseMoney, formatMinorUnits } from '../validate/money.ts';
 import { currencyExponent } from '../validate/currencies.ts';
 import { BatchRunner, BatchStopped, toRequest } from './runner.ts';
+import { ingestSheet } from './ingest.ts';
 import { reportsDir, resultStatusOf, writeReportsFor } from './reporting.ts';
 import type { Runtimes } from './runtime.ts';
 
@@ -171,70 +172,11 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   let batch = journal.createBatch({ id: batchId, fileName: name, fileSha256: sha256, fileBytes: bytes, provider: providerId, sourcePath: filePath, format: sheet.format });
   log.info('batch received', { batchId, file: name, provider: providerId, format: sheet.format, encoding: sheet.encoding, delimiter: sheet.delimiter });
 
-  const match = matchHeaders(sheet.header, providerAliases(rules));
-  const validator = new RowValidator({ header: sheet.header, match, rules, provider: resolved.module, batchKey: batchKeyOf(sha256) });
-  const fileErrors: RowErrorRecord[] = [
-    ...validator.missingColumns(),
-    ...match.problems.map((p) => ({ rowNumber: 1, column: p.column, value: '', rule: 'header', message: p.message })),
-  ];
-  journal.updateBatch(batchId, {
-    header: sheet.header,
-    amountColumn: match.columns.get('amount') ?? null,
-    maskColumns: accountColumnIndices(match),
-  });
-
-  // Read, validate and journal in chunks: every row is in the journal before anything is sent.
-  let rowCount = 0;
-  let invalid = 0;
-  let duplicates = 0;
-  const totals = new Map<string, bigint>();
-  const overRowLimit: number[] = [];
-  const maxRow = new Map<string, bigint>();
-  for (const [cur, text] of Object.entries(config.limits.maxRowAmount)) {
-    const m = parseMoney(text, cur);
-    if (m.ok) maxRow.set(cur, m.minor);
-  }
-  let chunk: NewPayout[] = [];
-  let chunkErrors: RowErrorRecord[] = [];
-  const flush = () => {
-    if (chunk.length === 0 && chunkErrors.length === 0) return;
-    duplicates += journal.insertRows(batchId, providerId, chunk, chunkErrors).duplicates;
-    chunk = [];
-    chunkErrors = [];
-  };
-  // Missing or doubled columns make every row unusable: rows are still counted and kept, all invalid.
-  const fileLevel = fileErrors;
-  if (fileLevel.length) journal.insertRows(batchId, providerId, [], fileLevel);
-  try {
-    for await (const raw of sheet.rows) {
-      rowCount++;
-      const { payout, issues } = validator.validate(raw);
-      if (fileLevel.length && payout.status === 'validated') {
-        payout.status = 'invalid';
-        payout.errorMessage = fileLevel.map((e) => e.message).join('; ');
-      }
-      if (payout.status === 'invalid') invalid++;
-      else if (payout.amountMinor !== null && payout.currency) {
-        totals.set(payout.currency, (totals.get(payout.currency) ?? 0n) + payout.amountMinor);
-        const limit = maxRow.get(payout.currency);
-        if (limit !== undefined && payout.amountMinor > limit && overRowLimit.length < 20) overRowLimit.push(payout.rowNumber);
-      }
-      chunk.push(payout);
-      if (issues.length) chunkErrors.push(...issues);
-      if (chunk.length >= CHUNK) flush();
-    }
-    flush();
-  } catch (err) {
-    if (!(err instanceof SheetError)) throw err;
-    flush();
-    journal.insertRows(batchId, providerId, [], [{ rowNumber: err.row ?? null, column: err.column ?? '', value: '', rule: 'unreadable', message: err.message }]);
-    journal.updateBatch(batchId, { state: 'rejected', rowCount }, { type: 'batch-rejected', detail: { reason: err.message } });
-    return finishRejected(engine, batchId, filePath, name, options, true);
-  } finally {
-    await sheet.close();
-  }
-  journal.updateBatch(batchId, { rowCount }, { type: 'batch-journaled', detail: { rows: rowCount, invalid, duplicates } });
-  log.info('batch journaled', { batchId, rows: rowCount, invalid, duplicates });
+  const ingest = await ingestSheet(engine, { sheet, batchId, providerId, rules, module: resolved.module, batchKey: batchKeyOf(sha256) });
+  if (ingest.failure) return finishRejected(engine, batchId, filePath, name, options, true);
+  const { match, totals, overRowLimit, rowCount, duplicates } = ingest;
+  let { invalid } = ingest;
+  const fileLevel = ingest.fileErrors;
 
   // Checks that need the provider before anything is sent (Starpay's bank list).
   const runtime = await engine.runtimes.get(providerId);

@@ -1,9 +1,11 @@
 // Every provider module by id. The engine asks a module what it can do; it never branches on the id.
 import type { ProviderId, ProviderModule } from './types.ts';
+import { paystarProvider } from './paystar/index.ts';
 import { vexoraProvider } from './vexora/index.ts';
 
 export const providers: Partial<Record<ProviderId, ProviderModule>> = {
   vexora: vexoraProvider as unknown as ProviderModule,
+  paystar: paystarProvider as unknown as ProviderModule,
 };
 
 export const providerIds = Object.keys(providers) as ProviderId[];
