@@ -17,11 +17,10 @@ export function acquireWorkLock(workDir: string, command: string): WorkLock {
   fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const lockFile = path.join(workDir, '.paybatch.lock');
   const ownerFile = path.join(workDir, '.paybatch.owner');
-  const db = new Database(lockFile);
+  const db = new Database(lockFile, { timeout: 0 });
   fs.chmodSync(lockFile, 0o600);
-  db.pragma('journal_mode = DELETE');
-  db.pragma('busy_timeout = 0');
   try {
+    db.pragma('journal_mode = DELETE');
     db.exec('BEGIN EXCLUSIVE');
   } catch {
     db.close();

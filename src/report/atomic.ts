@@ -46,6 +46,8 @@ export interface AtomicTarget {
  */
 export async function createAtomicTarget(finalPath: string): Promise<AtomicTarget> {
   const tmpPath = tempPathFor(finalPath);
+  // Report folders are created on first use, readable by the owner only.
+  await fsp.mkdir(dirname(finalPath), { recursive: true, mode: 0o700 });
   const handle = await fsp.open(tmpPath, 'wx', FILE_MODE);
   await handle.close();
   let settled = false;

@@ -1,5 +1,5 @@
 // Report writers (DESIGN §7): results, reconciliation and review files for one batch.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAtomicTarget, tempPathFor, type AtomicTarget } from './atomic.ts';
 import {
@@ -38,6 +38,27 @@ export const REPORT_FILE_NAMES = {
 } as const;
 
 export const REVIEW_COLUMNS = ['row', 'merchant_reference', 'amount', 'currency', 'raw_status', 'error_message', 'submitted_at'] as const;
+
+const OUR_TEMP = /^\.(?:results\.csv|results\.xlsx|reconciliation\.csv|reconciliation\.xlsx|review\.csv|exceptions\.jsonl)\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temp files that a crashed earlier writer (a process no longer running) left in `dir`. */
+async function removeStaleTemps(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const m = OUR_TEMP.exec(name);
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) {
+      await rm(join(dir, name), { force: true });
+    }
+  }
+}
 
 /** review.csv, opened on the first needs_review row. */
 class ReviewFile {
@@ -85,7 +106,8 @@ class ReviewFile {
  * totals are kept per currency, and exception lines are spooled to a temp file in `dir` (they are
  * printed after the totals). Every file is written under a temp name in `dir`; only when all of them
  * are complete are they renamed to their final names, so an error leaves the previous reports (if
- * any) untouched and no partial file under a final name. errors_csv is always null here: the errors
+ * any) untouched and no partial file under a final name (temp files a crashed run left behind are
+ * removed on the next run). errors_csv is always null here: the errors
  * file is written by writeErrorsCsv.
  */
 export async function writeBatchReports(
@@ -95,6 +117,7 @@ export async function writeBatchReports(
 ): Promise<{ paths: ReportPaths; summary: ReconciliationSummary }> {
   new UsdConverter(batch.usdRates); // a malformed rate fails here, before the rows are read
   await mkdir(dir, { recursive: true });
+  await removeStaleTemps(dir);
   const final = {
     results_csv: join(dir, REPORT_FILE_NAMES.results_csv),
     results_xlsx: join(dir, REPORT_FILE_NAMES.results_xlsx),

@@ -125,7 +125,12 @@ export function resultsHeader(batch: ReportBatch): string[] {
   return [...batch.header, ...RESULT_COLUMNS];
 }
 
-/** Writes results.csv and results.xlsx side by side from one pass over the rows. */
+/**
+ * Writes results.csv and results.xlsx side by side from one pass over the rows. Each row is written
+ * with exactly as many original cells as the header has (a short row is padded with empty cells; cells
+ * beyond the header, which a reader should already have refused, are not written). A sheet that
+ * reaches Excel's row limit continues in 'Results 2', … (the CSV has no limit).
+ */
 export class ResultsWriter {
   private readonly csv: CsvStreamWriter;
   private readonly xlsx: XlsxFile;

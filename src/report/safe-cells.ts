@@ -27,13 +27,6 @@ export function maskAccount(value: string, mode: 'last4' | 'none'): string {
   return `****${compact.slice(-4)}`;
 }
 
-/** A plain decimal number as text: optional sign, digits, optional fraction ("1500", "-0.05", "12.5"). */
-const PLAIN_DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
-
-export function isPlainDecimal(text: string): boolean {
-  return PLAIN_DECIMAL.test(text);
-}
-
 /**
  * An amount cell in a CSV report: kept as written when it is number-like (digits with `.`/`,`/space
  * grouping and an optional sign, e.g. "-1,500.00"), which a spreadsheet reads as a number and cannot

@@ -70,6 +70,7 @@ export class XlsxFile {
   private readonly sheets: Worksheet[] = [];
   private outError: Error | null = null;
   private committed = false;
+  private finished = false;
 
   constructor(path: string) {
     // 'w' keeps the mode of the 0600 temp file created by atomic.ts.
@@ -77,12 +78,33 @@ export class XlsxFile {
     this.out.on('error', (err) => {
       this.outError = err;
     });
+    this.out.on('finish', () => {
+      this.finished = true;
+    });
     this.workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
       stream: this.out,
       useSharedStrings: false,
       useStyles: true,
     });
     this.workbook.creator = 'paybatch';
+    // An archiver 'error' without a listener would crash the process.
+    (this.workbook as unknown as { zip?: NodeJS.EventEmitter }).zip?.on('error', (err: Error) => {
+      this.outError = err;
+    });
+  }
+
+  /** Rejects when the output stream closes before the workbook finished (exceljs would wait forever). */
+  private outputFailure(): Promise<never> {
+    return new Promise<never>((_, reject) => {
+      const fail = () => reject(this.outError ?? new Error('XLSX output closed before the workbook was complete'));
+      if (this.out.destroyed && !this.finished) {
+        fail();
+        return;
+      }
+      this.out.once('close', () => {
+        if (!this.finished) fail();
+      });
+    });
   }
 
   /** A sheet with a frozen first row; `widths` sets the column widths (must come before any row). */
@@ -98,7 +120,7 @@ export class XlsxFile {
    * backpressure and would otherwise buffer the whole sheet in memory when rows come faster than zlib
    * deflates them. Call every few hundred rows.
    */
-  async throttle(ws: Worksheet, highWaterBytes = Number(process.env.HW ?? 16) * 1024 * 1024): Promise<void> {
+  async throttle(ws: Worksheet, highWaterBytes = 16 * 1024 * 1024): Promise<void> {
     if (this.outError) throw this.outError;
     const pending = sheetBacklog(ws);
     if (pending === null) {
@@ -111,13 +133,13 @@ export class XlsxFile {
     const low = highWaterBytes / 4;
     while (sheetBacklog(ws)! > low) {
       if (this.outError) throw this.outError;
-      await new Promise<void>((resolve) => (process.env.ST ? setTimeout(resolve, 1) : setImmediate(resolve)));
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
   async commit(): Promise<void> {
     if (this.outError) throw this.outError;
-    await this.workbook.commit();
+    await Promise.race([this.workbook.commit(), this.outputFailure()]);
     if (this.outError) throw this.outError;
     this.committed = true;
   }

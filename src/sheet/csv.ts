@@ -19,6 +19,8 @@ export type CsvEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
 
 const HEAD_BYTES = 64 * 1024;
 const SCAN_CHUNK = 1024 * 1024;
+/** Longest record accepted (a payout row is a few hundred bytes). */
+const MAX_RECORD_BYTES = 1024 * 1024;
 
 interface Detected {
   encoding: CsvEncoding;
@@ -315,6 +317,8 @@ export async function openCsv(path: string, size: number, limits: SheetLimits): 
     bom: true,
     relax_column_count: true,
     relax_quotes: false,
+    // An unclosed quote would otherwise swallow the rest of the file into one field, in memory.
+    max_record_size: MAX_RECORD_BYTES,
   });
   let decoder: Readable | undefined;
 

@@ -66,6 +66,9 @@ export async function openSheet(path: string, limits?: Partial<SheetLimits>): Pr
     }
     throw new SheetError(`${file} is not a readable XLSX file (not a ZIP archive)`, path);
   }
+  if (head.subarray(0, 5).toString('latin1') === '%PDF-') {
+    throw new SheetError(`${file} is a PDF document, not a sheet (send the .csv or .xlsx)`, path);
+  }
   if (isOle || ext === '.xls') {
     throw new SheetError(`${file} is an old Excel (.xls) workbook: save it as .xlsx or .csv`, path);
   }

@@ -178,7 +178,11 @@ async function* inflateEntry(
   if (total !== entry.uncompressedSize) throw new NotXlsx(`${entry.name} is truncated`);
 }
 
+/** workbook.xml and the rels parts are read whole; real ones are a few KB (a few MB with many names). */
+const MAX_METADATA_BYTES = 32 * 1024 * 1024;
+
 async function readWholeEntry(path: string, fh: FileHandle, entry: ZipEntry, size: number): Promise<Buffer> {
+  if (entry.uncompressedSize > MAX_METADATA_BYTES) throw new NotXlsx(`${entry.name} is implausibly large`);
   const chunks: Buffer[] = [];
   for await (const c of inflateEntry(path, entry, await dataOffset(fh, entry, size))) chunks.push(c);
   return Buffer.concat(chunks);
@@ -628,18 +632,31 @@ export async function openXlsx(path: string, size: number, limits: SheetLimits):
   }
 
   // Everything below fails through `abort`: exceljs never hears about an error on its input stream
-  // (it pipes it into unzipper without forwarding errors) and would wait forever.
+  // (it pipes it into unzipper without forwarding errors) and would wait forever. Reads are sequential,
+  // so one pending reject is enough (a Promise.race against a long-lived promise would pile up one
+  // reaction per row until the end of the file).
   let failure: SheetError | undefined;
-  let rejectAborted!: (e: SheetError) => void;
-  const aborted = new Promise<never>((_, reject) => {
-    rejectAborted = reject;
-  });
-  aborted.catch(() => undefined);
+  let rejectPending: ((e: SheetError) => void) | undefined;
   const abort = (e: SheetError) => {
-    if (!failure) {
-      failure = e;
-      rejectAborted(e);
-    }
+    if (failure) return;
+    failure = e;
+    rejectPending?.(e);
+  };
+  const guarded = <V>(p: Promise<V>): Promise<V> => {
+    if (failure) return Promise.reject(failure);
+    return new Promise<V>((resolve, reject) => {
+      rejectPending = reject;
+      p.then(
+        (v) => {
+          rejectPending = undefined;
+          resolve(v);
+        },
+        (err: unknown) => {
+          rejectPending = undefined;
+          reject(err);
+        },
+      );
+    });
   };
 
   const hasSharedStrings = parts.some((p) => p.countStrings);
@@ -698,7 +715,6 @@ export async function openXlsx(path: string, size: number, limits: SheetLimits):
     source.destroy();
   };
 
-  const race = <V>(p: Promise<V>): Promise<V> => Promise.race([p, aborted]);
   const wrap = (err: unknown): SheetError => {
     if (failure) return failure;
     if (err instanceof SheetError) return err;
@@ -708,7 +724,7 @@ export async function openXlsx(path: string, size: number, limits: SheetLimits):
 
   let excelRows: AsyncIterator<ExcelRow>;
   try {
-    const first = await race(books.next());
+    const first = await guarded(books.next());
     if (first.done) throw notReadable('the worksheet could not be read');
     excelRows = (first.value as unknown as AsyncIterable<ExcelRow>)[Symbol.asyncIterator]();
   } catch (err) {
@@ -719,7 +735,7 @@ export async function openXlsx(path: string, size: number, limits: SheetLimits):
 
   let lastRowNumber = 0;
   const nextRow = async (): Promise<ConvertedRow | undefined> => {
-    const r = await race(excelRows.next());
+    const r = await guarded(excelRows.next());
     if (r.done) return undefined;
     const row = convertRow(r.value, info.date1904);
     // Rows without an `r` attribute (some generators) are numbered by position.
@@ -778,7 +794,7 @@ export async function openXlsx(path: string, size: number, limits: SheetLimits):
         yield notes ? { rowNumber: r.rowNumber, values, notes } : { rowNumber: r.rowNumber, values };
       }
       // Let exceljs finish the (tiny) rest of the synthetic archive.
-      await race(books.next()).catch(() => undefined);
+      await guarded(books.next()).catch(() => undefined);
     } catch (err) {
       throw wrap(err);
     } finally {

@@ -26,18 +26,14 @@ export function parseMoney(input: string, currency: string): MoneyParse {
 
   let normalised: string;
   if (PLAIN.test(raw)) normalised = raw;
-  else if (COMMA_GROUPS_DOT_DECIMAL.test(raw)) {
-    // "1,234" alone reads as one thousand two hundred thirty-four only if 3 decimals are impossible.
-    if (!raw.includes('.') && exponent >= 3)
-      return { ok: false, rule: 'amount-ambiguous', message: `"${raw}" is ambiguous for ${currency}: write it without separators` };
+  else if (/^\d{1,3}[.,]\d{3}$/.test(raw)) {
+    // "1,500" or "1.500" is 1500 in one country and 1.5 in another: refuse to guess.
+    return { ok: false, rule: 'amount-ambiguous', message: `"${raw}" is ambiguous (a thousand or a decimal?): write it without a separator, e.g. 1500 or 1.5` };
+  } else if (COMMA_GROUPS_DOT_DECIMAL.test(raw)) {
     normalised = raw.replace(/,/g, '');
   } else if (DOT_GROUPS_COMMA_DECIMAL.test(raw)) normalised = raw.replace(/\./g, '').replace(',', '.');
   else if (SPACE_GROUPS.test(raw)) normalised = raw.replace(/[ '\u00a0\u202f]/g, '').replace(',', '.');
   else if (COMMA_DECIMAL.test(raw)) {
-    const decimals = raw.split(',')[1].length;
-    // "1,500" could be 1500 or 1.5: refuse to guess.
-    if (decimals === 3)
-      return { ok: false, rule: 'amount-ambiguous', message: `"${raw}" is ambiguous: write 1500 or 1.5 without the comma` };
     normalised = raw.replace(',', '.');
   } else return { ok: false, rule: 'amount-format', message: `"${raw}" is not an amount` };
 

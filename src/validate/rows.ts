@@ -25,7 +25,7 @@ export interface ValidatedRow {
 export function accountColumnIndices(match: HeaderMatch): number[] {
   const out: number[] = [];
   for (const [name, index] of match.columns) {
-    if (name === 'account_number' || /card|account|clabe|iban|pan$|pixkey/i.test(name.replace(/^(extra|field)\./, ''))) {
+    if (name === 'account_number' || /card|account|clabe|iban|pan$|pixkey$/i.test(name.replace(/^(extra|field)\./, ''))) {
       if (name !== 'account_name' && name !== 'account_type' && name !== 'account_token') out.push(index);
     }
   }

@@ -109,6 +109,16 @@ describe('writeBatchReports atomicity', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('removes temp files a crashed earlier run left behind, and nothing else', async () => {
+    const stale = '.results.csv.999999999.0a1b2c.tmp';
+    const live = `.results.csv.${process.pid}.ffff.tmp`;
+    for (const name of [stale, live, '.other.tmp', 'notes.txt']) await writeFile(join(dir, name), 'x');
+    await writeBatchReports(dir, batch, [row(1)]);
+    const names = await readdir(dir);
+    expect(names).not.toContain(stale);
+    expect(names).toEqual(expect.arrayContaining([live, '.other.tmp', 'notes.txt', 'results.csv']));
+  });
+
   it('a failure keeps the previous reports intact', async () => {
     const first = await writeBatchReports(dir, batch, [row(1), row(5)]);
     const before = await readFile(first.paths.results_csv, 'utf8');

@@ -8,7 +8,7 @@ import ExcelJS from 'exceljs';
 import { writeBatchReports } from '../../src/report/index.ts';
 import type { ReportBatch, ReportRow, ResultStatus } from '../../src/report/types.ts';
 
-const ROWS = 60_000;
+const ROWS = 50_000;
 const STATUSES: ResultStatus[] = ['succeeded', 'succeeded', 'succeeded', 'failed', 'pending', 'needs_review', 'invalid'];
 
 const batch: ReportBatch = {

@@ -195,6 +195,13 @@ describe('CSV rows', () => {
     expect(err.message).toMatch(/Quote Not Closed/);
   });
 
+  it('gives up on a record over 1 MiB (an unclosed quote) instead of buffering the file', async () => {
+    const sheet = await openSheet(await fileWith(`reference,note\nR1,"${'x'.repeat(2 * 1024 * 1024)}\nR2,ok\n`));
+    const err = await sheetError(all(sheet));
+    expect(err.row).toBe(2);
+    expect(err.message).toMatch(/CSV_MAX_RECORD_SIZE/);
+  });
+
   it('handles CRLF line endings', async () => {
     const { rows } = await read('reference,amount\r\nR1,1\r\n\r\nR2,2\r\n');
     expect(rows).toEqual([
@@ -243,6 +250,11 @@ describe('CSV files as a whole', () => {
   it('rejects a ZIP archive named .csv', async () => {
     const err = await sheetError(openSheet(await fileWith(Buffer.from('PK\u0003\u0004rest'), '.csv')));
     expect(err.message).toMatch(/ZIP archive/);
+  });
+
+  it('rejects a PDF named .csv', async () => {
+    const err = await sheetError(openSheet(await fileWith('%PDF-1.7\n...')));
+    expect(err.message).toMatch(/is a PDF document/);
   });
 
   it('can be closed early, more than once', async () => {

@@ -109,7 +109,13 @@ export function createVexoraAdapter(config: VexoraConfig, ctx: AdapterContext): 
       if ('outcome' in classified) return classified.outcome;
       const { answer } = classified;
       const code = String(answer.code ?? '');
-      if (code === '0000' && answer.data) return { kind: 'accepted', reading: reading(answer.data, payout.currency) };
+      if (code === '0000') {
+        // Accepted: the payout exists even if the answer carries no data to read a status from.
+        if (answer.data?.status) return { kind: 'accepted', reading: reading(answer.data, payout.currency) };
+        return { kind: 'unknown', cause: 'accepted (0000) without a payout status' };
+      }
+      if (config.merchantCodes.includes(code))
+        return { kind: 'stop', code, message: 'Vexora does not know this merchant: check merchantNo and the base URL' };
       if (config.duplicateCodes.includes(code)) return { kind: 'unknown', cause: `duplicate tradeNo (${code})`, alreadyCreated: true };
       if (config.badSignCodes.includes(code))
         return { kind: 'stop', code, message: 'Vexora rejected the signature: check the secret and merchantNo' };
@@ -129,6 +135,7 @@ export function createVexoraAdapter(config: VexoraConfig, ctx: AdapterContext): 
       if (code === '0000' && answer.data) return { kind: 'status', reading: reading(answer.data, payout.currency) };
       if (config.notFoundCodes.includes(code)) return { kind: 'notFound', cause: `${code} ${answer.msg ?? ''}`.trim() };
       if (config.badSignCodes.includes(code)) return { kind: 'stop', code, message: 'Vexora rejected the signature: check the secret' };
+      if (config.merchantCodes.includes(code)) return { kind: 'stop', code, message: 'Vexora does not know this merchant: check merchantNo' };
       return { kind: 'unknown', cause: `query answered ${code || 'no code'} ${answer.msg ?? ''}`.trim() };
     },
 

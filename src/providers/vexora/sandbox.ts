@@ -118,8 +118,9 @@ export async function startVexoraSandbox(options: SandboxStartOptions): Promise<
   });
 
   // Webhooks on final states, signed with the same MD5 rule (PROVIDERS.md: "if present, expect the same rule").
+  const callbacksOn = (options.settings as { callbacks?: boolean }).callbacks !== false;
   server.ledger.onChange((record) => {
-    if (!record.notifyUrl || record.state === 'processing') return;
+    if (!callbacksOn || !record.notifyUrl || record.state === 'processing') return;
     const s = statusOf[record.state];
     const fields: Record<string, string> = {
       platFormTradeNo: record.providerRef,

@@ -21,6 +21,8 @@ export const vexoraConfigSchema = providerBlockBase.extend({
   duplicateCodes: z.array(z.string()).default(['0100024']),
   notFoundCodes: z.array(z.string()).default(['1004']),
   badSignCodes: z.array(z.string()).default(['1002']),
+  /** Unknown or disabled merchant (assumed, as the sandbox answers): stop the batch, nothing was created. */
+  merchantCodes: z.array(z.string()).default(['1003']),
   /** India requires the beneficiary's IP address; used when the sheet has no extra.ipAddress column. */
   ipAddress: z.string().optional(),
   /** Webhooks without a `sign` are accepted only as a trigger to query (the engine always queries). */

@@ -16,7 +16,7 @@ export function vexoraSign(fields: Readonly<Record<string, unknown>>, secret: st
 /** Constant-time comparison of a received sign with the expected one. */
 export function vexoraSignMatches(fields: Readonly<Record<string, unknown>>, secret: string): boolean {
   const received = fields.sign;
-  if (typeof received !== 'string' || received.length !== 32) return false;
+  if (typeof received !== 'string' || !/^[0-9a-fA-F]{32}$/.test(received)) return false;
   const expected = vexoraSign(fields, secret);
   return crypto.timingSafeEqual(Buffer.from(received.toLowerCase()), Buffer.from(expected));
 }

@@ -1,0 +1,31 @@
+// Starpay (Wallyt) Merchant Disbursement API, Philippines, PHP. README.md says what is confirmed and
+// what is assumed; every assumption is a config key (schema.ts).
+import type { ProviderModule } from '../types.ts';
+import { createAdapter } from './client.ts';
+import { SANDBOX_MCH_ID, TEST_MERCHANT_PRIVATE_KEY, TEST_PLATFORM_PUBLIC_KEY, startStarpaySandbox } from './sandbox.ts';
+import { deriveReference, referencePattern, rowRules, starpayConfigSchema, type StarpayConfig } from './schema.ts';
+
+export const starpayProvider: ProviderModule<StarpayConfig> = {
+  id: 'starpay',
+  configSchema: starpayConfigSchema,
+  credentials: [
+    { key: 'mchId', sandboxValue: SANDBOX_MCH_ID, secret: false },
+    { key: 'privateKey', sandboxValue: TEST_MERCHANT_PRIVATE_KEY, secret: true },
+    { key: 'platformPublicKey', sandboxValue: TEST_PLATFORM_PUBLIC_KEY, secret: false },
+  ],
+  defaults: {
+    rate: { perSecond: 5, concurrency: 4 },
+    poll: { firstAfterSeconds: 5, maxIntervalSeconds: 60, deadlineHours: 24 },
+    // A second create with the same msgId answers 403 "Repeated msgId", so resubmitting after a trusted
+    // "not found" can never pay twice.
+    resubmitOnNotFound: true,
+    notFoundWindowSeconds: 60,
+    canReverse: true,
+  },
+  rowRules,
+  deriveReference,
+  referencePattern,
+  createAdapter,
+  startSandbox: startStarpaySandbox,
+  sensitiveFields: ['privateKey', 'platformPrivateKey', 'signature', 'acctNo', 'acctName', 'acctMiddleName', 'acctLastName', 'qrCode'],
+};
