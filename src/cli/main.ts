@@ -93,7 +93,7 @@ program
   .option('--provider <id>', 'one provider (default: all, on consecutive ports)')
   .option('--port <n>', 'port (default: any free port)')
   .option('--host <addr>', 'address to listen on', '127.0.0.1')
-  .option('--state <file>', 'keep the sandbox ledger in <file>.<provider>.json between runs')
+  .option('--state <file>', 'keep the sandbox ledger in <file>.<provider>.jsonl between runs')
   .action(async (_o, cmd: Command) => done(await sandboxCommand(cmd.optsWithGlobals())));
 
 program

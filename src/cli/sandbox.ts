@@ -24,7 +24,7 @@ export async function sandboxCommand(options: GlobalOptions & { port?: string; h
       host: options.host ?? '127.0.0.1',
       credentials: resolved.credentials,
       settings: (resolved.block.sandbox ?? {}) as Record<string, unknown>,
-      statePath: options.state ? `${options.state}.${id}.json` : undefined,
+      statePath: options.state ? `${options.state}.${id}.jsonl` : undefined,
       log,
     });
     handles.push(handle);

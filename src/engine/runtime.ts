@@ -57,7 +57,7 @@ export class Runtimes {
       sandbox = await resolved.module.startSandbox({
         credentials: resolved.credentials,
         settings: block.sandbox ?? {},
-        statePath: path.join(this.config.workDir, 'sandbox', `${id}.json`),
+        statePath: path.join(this.config.workDir, 'sandbox', `${id}.jsonl`),
         log: this.log,
       });
       baseUrl = sandbox.url;

@@ -1,5 +1,6 @@
 // The sandbox's book of payouts: created once per reference, settled asynchronously by outcome rules,
-// optionally persisted so an embedded sandbox keeps its payouts across paybatch runs.
+// optionally persisted (an append-only log, written before answering) so an embedded sandbox keeps its
+// payouts across paybatch runs, even when paybatch is killed right after the provider answered.
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -57,7 +58,7 @@ export class Ledger {
   /** Payouts created per reference: more than 1 means someone was paid twice. */
   readonly created = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
-  private saveTimer: NodeJS.Timeout | undefined;
+  private dirReady = false;
   private listeners: ((record: LedgerRecord, previous: LedgerState) => void)[] = [];
 
   constructor(
@@ -65,8 +66,18 @@ export class Ledger {
     private readonly statePath?: string,
   ) {
     if (statePath && fs.existsSync(statePath)) {
-      const saved = JSON.parse(fs.readFileSync(statePath, 'utf8')) as { records: LedgerRecord[] };
-      for (const r of saved.records) this.index(r);
+      // Replay the log: the last line for a provider reference is that payout's latest state.
+      const latest = new Map<string, LedgerRecord>();
+      for (const line of fs.readFileSync(statePath, 'utf8').split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          const r = JSON.parse(line) as LedgerRecord;
+          latest.set(r.providerRef, r);
+        } catch {
+          // a line cut short by a crash: the payout before it is intact
+        }
+      }
+      for (const r of latest.values()) this.index(r);
     }
     this.timer = setInterval(() => this.tick(Date.now()), 50);
     this.timer.unref();
@@ -122,7 +133,7 @@ export class Ledger {
       outcomeMessage: rule.message,
     };
     this.index(record);
-    this.scheduleSave();
+    this.append(record);
     return { created: true, record };
   }
 
@@ -157,7 +168,7 @@ export class Ledger {
       }
       if (record.state !== previous) {
         record.updatedAt = now;
-        this.scheduleSave();
+        this.append(record);
         for (const listener of this.listeners) listener(record, previous);
       }
     }
@@ -174,7 +185,7 @@ export class Ledger {
     if (code) record.failCode = code;
     if (message) record.failMessage = message;
     record.updatedAt = Date.now();
-    this.scheduleSave();
+    this.append(record);
     if (previous !== state) for (const listener of this.listeners) listener(record, previous);
     return record;
   }
@@ -190,28 +201,17 @@ export class Ledger {
     };
   }
 
-  private scheduleSave(): void {
-    if (!this.statePath || this.saveTimer) return;
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = undefined;
-      this.save();
-    }, 100);
-    this.saveTimer.unref();
-  }
-
-  save(): void {
+  private append(record: LedgerRecord): void {
     if (!this.statePath) return;
-    fs.mkdirSync(path.dirname(this.statePath), { recursive: true, mode: 0o700 });
-    const tmp = `${this.statePath}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ records: this.all }), { mode: 0o600 });
-    fs.renameSync(tmp, this.statePath);
+    if (!this.dirReady) {
+      fs.mkdirSync(path.dirname(this.statePath), { recursive: true, mode: 0o700 });
+      this.dirReady = true;
+    }
+    fs.appendFileSync(this.statePath, JSON.stringify(record) + '\n', { mode: 0o600 });
   }
 
   close(): void {
     if (this.timer) clearInterval(this.timer);
-    if (this.saveTimer) clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-    this.save();
   }
 }
 
