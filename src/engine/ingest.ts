@@ -52,6 +52,7 @@ export async function ingestSheet(
     header: sheet.header,
     amountColumn: match.columns.get('amount') ?? null,
     maskColumns: accountColumnIndices(match),
+    columns: [...match.columns.entries()],
   });
 
   // Read, validate and journal in chunks: every row is in the journal before anything is sent.
@@ -76,6 +77,8 @@ export async function ingestSheet(
   // Missing or doubled columns make every row unusable: rows are still counted and kept, all invalid.
   const fileLevel = fileErrors;
   if (fileLevel.length) journal.insertRows(batchId, providerId, [], fileLevel);
+  // Chunks commit without waiting for the disk; endBulk() makes the whole sheet durable before anything is sent.
+  journal.beginBulk();
   try {
     for await (const raw of sheet.rows) {
       rowCount++;
@@ -102,6 +105,7 @@ export async function ingestSheet(
     journal.updateBatch(batchId, { state: 'rejected', rowCount }, { type: 'batch-rejected', detail: { reason: err.message } });
     return { match, rowCount, invalid, duplicates, totals, overRowLimit, fileErrors, failure: err };
   } finally {
+    journal.endBulk();
     await sheet.close();
   }
   journal.updateBatch(batchId, { rowCount }, { type: 'batch-journaled', detail: { rows: rowCount, invalid, duplicates } });

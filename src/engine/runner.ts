@@ -120,12 +120,12 @@ export class BatchRunner {
     }
     if (cached) request.prepared = cached.prepared;
     await rt.pacer.acquire();
-    const attempt = this.journal.startAttempt(payout.id, 'prepare');
+    const startedAt = new Date().toISOString();
     const outcome = await adapter.prepare(request, (partial) => {
       if (key) this.journal.putPayee(rt.id, key, partial, false);
       crashAt('after-prepare-checkpoint');
     });
-    this.journal.finishAttempt(attempt, outcome.kind, outcome.kind === 'ready' ? undefined : outcome);
+    this.journal.recordAttempt(payout.id, 'prepare', startedAt, outcome.kind, outcome.kind === 'ready' ? undefined : outcome);
     switch (outcome.kind) {
       case 'ready':
         if (key) this.journal.putPayee(rt.id, key, outcome.prepared, true);
@@ -176,7 +176,6 @@ export class BatchRunner {
       ['validated', 'queued'],
     );
     crashAt('after-submitting-commit');
-    const attempt = this.journal.startAttempt(payout.id, 'create');
     if (crashPointArmed('after-request-sent')) setTimeout(() => crashAt('after-request-sent'), 150);
     let outcome: SubmitOutcome;
     try {
@@ -186,8 +185,11 @@ export class BatchRunner {
       outcome = { kind: 'unknown', cause: `adapter error: ${(err as Error).message}` };
     }
     crashAt('after-answer-before-commit');
-    this.journal.finishAttempt(attempt, outcome.kind, outcome);
-    this.applySubmit(rt, payout, outcome, startedAt);
+    // The answer and the attempt that got it are one commit.
+    this.journal.atomically(() => {
+      this.journal.recordAttempt(payout.id, 'create', new Date(startedAt).toISOString(), outcome.kind, outcome);
+      this.applySubmit(rt, payout, outcome, startedAt);
+    });
   }
 
   private applySubmit(rt: ProviderRuntime, payout: PayoutRecord, outcome: SubmitOutcome, startedAt: number): void {
@@ -257,16 +259,18 @@ export class BatchRunner {
         rt.limit(async () => {
           if (this.stopReason) return;
           await rt.pacer.acquire();
-          const attempt = this.journal.startAttempt(p.id, 'query');
+          const startedAt = new Date().toISOString();
           let outcome: QueryOutcome;
           try {
             outcome = await rt.adapter.query(toRequest(p));
           } catch (err) {
             outcome = { kind: 'unknown', cause: `adapter error: ${(err as Error).message}` };
           }
-          this.journal.finishAttempt(attempt, outcome.kind, outcome.kind === 'status' ? outcome.reading : outcome);
-          const current = this.journal.getPayout(p.id);
-          if (current && (current.status === 'submitted' || current.status === 'unknown')) this.applyQuery(rt, current, outcome);
+          this.journal.atomically(() => {
+            this.journal.recordAttempt(p.id, 'query', startedAt, outcome.kind, outcome.kind === 'status' ? outcome.reading : outcome);
+            const current = this.journal.getPayout(p.id);
+            if (current && (current.status === 'submitted' || current.status === 'unknown')) this.applyQuery(rt, current, outcome);
+          });
           done++;
           this.ctx.onProgress?.({ batchId, phase: 'poll', done, total: due.length });
         }),

@@ -15,6 +15,8 @@ export const migrations: string[] = [
     header_json TEXT NOT NULL DEFAULT '[]',
     amount_column INTEGER,
     mask_columns_json TEXT NOT NULL DEFAULT '[]',
+    -- canonical column → index in the sheet: a row's fields are its original cells read through this map
+    columns_json TEXT NOT NULL DEFAULT '[]',
     row_count INTEGER NOT NULL DEFAULT 0,
     hold_reason TEXT,
     approved_at TEXT,
@@ -28,16 +30,16 @@ export const migrations: string[] = [
     last_reversal_check_at INTEGER
   );
   CREATE TABLE payouts (
-    id TEXT PRIMARY KEY,
-    batch_id TEXT NOT NULL REFERENCES batches(id),
+    -- a payout's id is '<batch>-<row>'; rows are stored in sheet order, keyed by both
+    batch_id TEXT NOT NULL,
     row_number INTEGER NOT NULL,
+    id TEXT GENERATED ALWAYS AS (batch_id || '-' || row_number) VIRTUAL,
     provider TEXT NOT NULL,
     merchant_reference TEXT,
     status TEXT NOT NULL,
     amount_minor TEXT,
     currency TEXT,
     original_json TEXT NOT NULL,
-    fields_json TEXT NOT NULL DEFAULT '{}',
     payee_key TEXT,
     prepared_json TEXT,
     provider_reference TEXT,
@@ -54,13 +56,14 @@ export const migrations: string[] = [
     last_create_at INTEGER,
     deadline_at INTEGER,
     updated_at TEXT NOT NULL,
-    UNIQUE (batch_id, row_number)
-  );
+    PRIMARY KEY (batch_id, row_number)
+  ) WITHOUT ROWID;
   -- A merchant reference is sent for one payout only, across all batches (DESIGN §4 duplicates).
   CREATE UNIQUE INDEX payouts_reference ON payouts(provider, merchant_reference)
     WHERE merchant_reference IS NOT NULL AND status NOT IN ('invalid', 'duplicate');
   CREATE INDEX payouts_batch_status ON payouts(batch_id, status);
-  CREATE INDEX payouts_due ON payouts(status, next_check_at);
+  -- Only rows being polled are in it, so journaling a sheet never writes this index.
+  CREATE INDEX payouts_due ON payouts(batch_id, next_check_at) WHERE status IN ('submitted', 'unknown');
   CREATE TABLE row_errors (
     batch_id TEXT NOT NULL,
     row_number INTEGER,

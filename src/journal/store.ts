@@ -56,6 +56,8 @@ export interface BatchRecord {
   header: string[];
   amountColumn: number | null;
   maskColumns: number[];
+  /** Canonical column name → index in the sheet. */
+  columns: [string, number][];
   rowCount: number;
   holdReason: string | null;
   approvedAt: string | null;
@@ -167,9 +169,27 @@ const big = (v: unknown): bigint | null => (v === null || v === undefined ? null
 
 type Row = Record<string, unknown>;
 
-function payoutFromRow(r: Row): PayoutRecord {
+/** A payout id is '<batch>-<row>'; batch ids contain dashes too, so split at the last one. */
+export function splitPayoutId(id: string): [string, number] | undefined {
+  const at = id.lastIndexOf('-');
+  const row = Number(id.slice(at + 1));
+  return at > 0 && Number.isInteger(row) ? [id.slice(0, at), row] : undefined;
+}
+
+/** A row's fields: its trimmed, non-empty original cells under their canonical column names. */
+function fieldsOf(original: string[], columns: [string, number][]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [name, index] of columns) {
+    const v = (original[index] ?? '').trim();
+    if (v !== '') fields[name] = v;
+  }
+  return fields;
+}
+
+function payoutFromRow(r: Row, columns: [string, number][]): PayoutRecord {
+  const original = JSON.parse(r.original_json as string) as string[];
   return {
-    id: r.id as string,
+    id: `${r.batch_id as string}-${r.row_number as number}`,
     batchId: r.batch_id as string,
     rowNumber: r.row_number as number,
     provider: r.provider as string,
@@ -177,8 +197,8 @@ function payoutFromRow(r: Row): PayoutRecord {
     status: r.status as PayoutStatus,
     amountMinor: big(r.amount_minor),
     currency: (r.currency as string) ?? null,
-    original: JSON.parse(r.original_json as string),
-    fields: JSON.parse(r.fields_json as string),
+    original,
+    fields: fieldsOf(original, columns),
     payeeKey: (r.payee_key as string) ?? null,
     prepared: r.prepared_json ? JSON.parse(r.prepared_json as string) : null,
     providerReference: (r.provider_reference as string) ?? null,
@@ -211,6 +231,7 @@ function batchFromRow(r: Row): BatchRecord {
     header: JSON.parse(r.header_json as string),
     amountColumn: (r.amount_column as number) ?? null,
     maskColumns: JSON.parse(r.mask_columns_json as string),
+    columns: JSON.parse(r.columns_json as string),
     rowCount: r.row_count as number,
     holdReason: (r.hold_reason as string) ?? null,
     approvedAt: (r.approved_at as string) ?? null,
@@ -237,6 +258,10 @@ export class Journal {
   private readonly insertRowError: Database.Statement;
   private readonly insertEvent: Database.Statement;
   private readonly selectPayout: Database.Statement;
+  private readonly insertAttempt: Database.Statement;
+  private readonly selectColumns: Database.Statement;
+  /** Column maps per batch (fixed once the batch is journaled). */
+  private readonly columnsCache = new Map<string, [string, number][]>();
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -249,14 +274,14 @@ export class Journal {
     this.db.pragma('busy_timeout = 10000');
     this.migrate();
     this.insertPayout = this.db.prepare(
-      `INSERT OR IGNORE INTO payouts (id, batch_id, row_number, provider, merchant_reference, status, amount_minor, currency,
-         original_json, fields_json, error_message, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO payouts (batch_id, row_number, provider, merchant_reference, status, amount_minor, currency,
+         original_json, error_message, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertDuplicate = this.db.prepare(
-      `INSERT INTO payouts (id, batch_id, row_number, provider, merchant_reference, status, amount_minor, currency,
-         original_json, fields_json, error_code, error_message, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'duplicate', ?, ?, ?, ?, 'DUPLICATE_REFERENCE', ?, ?)`,
+      `INSERT INTO payouts (batch_id, row_number, provider, merchant_reference, status, amount_minor, currency,
+         original_json, error_code, error_message, updated_at)
+       VALUES (?, ?, ?, ?, 'duplicate', ?, ?, ?, 'DUPLICATE_REFERENCE', ?, ?)`,
     );
     this.insertRowError = this.db.prepare(
       'INSERT INTO row_errors (batch_id, row_number, column_name, value, rule, message) VALUES (?, ?, ?, ?, ?, ?)',
@@ -264,7 +289,9 @@ export class Journal {
     this.insertEvent = this.db.prepare(
       'INSERT INTO events (at, batch_id, payout_id, type, from_status, to_status, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
-    this.selectPayout = this.db.prepare('SELECT * FROM payouts WHERE id = ?');
+    this.selectPayout = this.db.prepare('SELECT * FROM payouts WHERE batch_id = ? AND row_number = ?');
+    this.insertAttempt = this.db.prepare('INSERT INTO attempts (payout_id, kind, started_at, finished_at, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)');
+    this.selectColumns = this.db.prepare('SELECT columns_json FROM batches WHERE id = ?');
   }
 
   private migrate(): void {
@@ -322,6 +349,7 @@ export class Journal {
       header: string[];
       amountColumn: number | null;
       maskColumns: number[];
+      columns: [string, number][];
       rowCount: number;
       holdReason: string | null;
       approvedAt: string | null;
@@ -340,6 +368,7 @@ export class Journal {
       header: ['header_json', (v) => JSON.stringify(v)],
       amountColumn: ['amount_column', (v) => v],
       maskColumns: ['mask_columns_json', (v) => JSON.stringify(v)],
+      columns: ['columns_json', (v) => JSON.stringify(v)],
       rowCount: ['row_count', (v) => v],
       holdReason: ['hold_reason', (v) => v],
       approvedAt: ['approved_at', (v) => v],
@@ -395,18 +424,16 @@ export class Journal {
     const at = now();
     this.db.transaction(() => {
       for (const row of rows) {
-        const id = `${batchId}-${row.rowNumber}`;
         const amount = row.amountMinor === null ? null : row.amountMinor.toString();
         const original = JSON.stringify(row.original);
-        const fields = JSON.stringify(row.fields);
         const result = this.insertPayout.run(
-          id, batchId, row.rowNumber, provider, row.merchantReference, row.status, amount, row.currency,
-          original, fields, row.errorMessage ?? null, at,
+          batchId, row.rowNumber, provider, row.merchantReference, row.status, amount, row.currency,
+          original, row.errorMessage ?? null, at,
         );
         if (result.changes === 0) {
           duplicates++;
           this.insertDuplicate.run(
-            id, batchId, row.rowNumber, provider, row.merchantReference, amount, row.currency, original, fields,
+            batchId, row.rowNumber, provider, row.merchantReference, amount, row.currency, original,
             `reference ${row.merchantReference} was already used for another payout; not sent again`, at,
           );
         }
@@ -421,12 +448,24 @@ export class Journal {
     const r = this.db
       .prepare(`SELECT * FROM payouts WHERE provider = ? AND merchant_reference = ? AND status NOT IN ('invalid','duplicate')`)
       .get(provider, reference) as Row | undefined;
-    return r ? payoutFromRow(r) : undefined;
+    return r ? this.payout(r) : undefined;
   }
 
   getPayout(id: string): PayoutRecord | undefined {
-    const r = this.selectPayout.get(id) as Row | undefined;
-    return r ? payoutFromRow(r) : undefined;
+    const key = splitPayoutId(id);
+    const r = key ? (this.selectPayout.get(key[0], key[1]) as Row | undefined) : undefined;
+    return r ? this.payout(r) : undefined;
+  }
+
+  private payout(r: Row): PayoutRecord {
+    const batchId = r.batch_id as string;
+    let columns = this.columnsCache.get(batchId);
+    if (!columns) {
+      const b = this.selectColumns.get(batchId) as { columns_json: string } | undefined;
+      columns = b ? (JSON.parse(b.columns_json) as [string, number][]) : [];
+      if (columns.length) this.columnsCache.set(batchId, columns);
+    }
+    return payoutFromRow(r, columns);
   }
 
   payoutsOf(batchId: string, statuses?: readonly PayoutStatus[], limit = -1): PayoutRecord[] {
@@ -435,12 +474,12 @@ export class Journal {
       this.db
         .prepare(`SELECT * FROM payouts WHERE batch_id = ? ${where} ORDER BY row_number LIMIT ?`)
         .all(batchId, ...(statuses ?? []), limit) as Row[]
-    ).map(payoutFromRow);
+    ).map((r) => this.payout(r));
   }
 
   *iteratePayouts(batchId: string): Generator<PayoutRecord> {
     for (const r of this.db.prepare('SELECT * FROM payouts WHERE batch_id = ? ORDER BY row_number').iterate(batchId))
-      yield payoutFromRow(r as Row);
+      yield this.payout(r as Row);
   }
 
   *iterateRowErrors(batchId: string): Generator<RowErrorRecord> {
@@ -464,16 +503,16 @@ export class Journal {
     return out;
   }
 
-  /** Rows to check now: submitted/unknown whose next check is due, in batches that are not held. */
+  /** Rows to check now: submitted/unknown whose next check is due. */
   duePayouts(batchId: string, at: number, limit: number): PayoutRecord[] {
     return (
       this.db
         .prepare(
-          `SELECT * FROM payouts WHERE batch_id = ? AND status IN ('submitted','unknown') AND (next_check_at IS NULL OR next_check_at <= ?)
+          `SELECT * FROM payouts WHERE batch_id = ? AND status IN ('submitted','unknown') AND COALESCE(next_check_at, 0) <= ?
            ORDER BY next_check_at LIMIT ?`,
         )
         .all(batchId, at, limit) as Row[]
-    ).map(payoutFromRow);
+    ).map((r) => this.payout(r));
   }
 
   nextDueAt(batchId: string): number | null {
@@ -525,18 +564,40 @@ export class Journal {
       sets.push(`${PATCH_COLUMNS[k]} = ?`);
       values.push(toDb(k, v));
     }
-    this.db.prepare(`UPDATE payouts SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    const [batchId, row] = splitPayoutId(id) ?? ['', -1];
+    this.db.prepare(`UPDATE payouts SET ${sets.join(', ')} WHERE batch_id = ? AND row_number = ?`).run(...values, batchId, row);
   }
 
   /** Restart rule (DESIGN §3 rule 2): every row caught in `submitting` may have been sent: it is `unknown`. */
   recoverInFlight(): number {
-    const rows = this.db.prepare(`SELECT id FROM payouts WHERE status = 'submitting'`).all() as { id: string }[];
+    const rows = this.db.prepare(`SELECT batch_id || '-' || row_number AS id FROM payouts WHERE status = 'submitting'`).all() as { id: string }[];
     for (const { id } of rows)
       this.transition(id, 'unknown', { nextCheckAt: 0 }, { type: 'recovered-in-flight', detail: { reason: 'process stopped while submitting' } });
     return rows.length;
   }
 
   // ---- attempts, payees, callbacks ----
+
+  /** An attempt recorded whole, in the same transaction as the change it led to. */
+  recordAttempt(payoutId: string, kind: 'create' | 'query' | 'prepare', startedAt: string, outcome: string, detail?: unknown): void {
+    this.insertAttempt.run(payoutId, kind, startedAt, now(), outcome, detail === undefined ? null : detailJson(detail));
+  }
+
+  /** Runs `fn` as one transaction (one commit), nesting the journal's own transactions inside it. */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Journaling a whole sheet: commits without waiting for the disk; `endBulk` makes all of it durable at once. */
+  beginBulk(): void {
+    this.db.pragma('synchronous = NORMAL');
+  }
+
+  endBulk(): void {
+    this.db.pragma('synchronous = FULL');
+    // A FULL commit syncs the write-ahead log, and with it every row journaled in bulk before it.
+    this.db.transaction(() => this.event('journal-synced', null, null, null, null))();
+  }
 
   startAttempt(payoutId: string, kind: 'create' | 'query' | 'prepare'): number {
     return Number(
@@ -583,7 +644,7 @@ export class Journal {
     }
     if (providerReference) {
       const r = this.db.prepare('SELECT * FROM payouts WHERE provider = ? AND provider_reference = ?').get(provider, providerReference) as Row | undefined;
-      if (r) return payoutFromRow(r);
+      if (r) return this.payout(r);
     }
     return undefined;
   }
