@@ -93,7 +93,7 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
         log.info('file claimed', { file: claimed.name });
         announce(await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, noWait: true }));
       }
-      for (const s of await resumeUnfinished(engine, { until: Date.now() + 50 })) announce(s);
+      for (const s of await resumeUnfinished(engine, { until: Date.now() + 50, retryStoppedAfterMs: 60_000 })) announce(s);
       await checkReversals(engine);
       if (stopping) break;
       await Promise.race([sleep(engine.config.intake.tickSeconds * 1000), wake()]);

@@ -15,10 +15,15 @@ export function unfinishedBatches(engine: Engine): string[] {
     .map((b) => b.id);
 }
 
-export async function resumeUnfinished(engine: Engine, options: { until?: number; noWait?: boolean }): Promise<BatchSummary[]> {
+export async function resumeUnfinished(
+  engine: Engine,
+  options: { until?: number; noWait?: boolean; retryStoppedAfterMs?: number },
+): Promise<BatchSummary[]> {
   const out: BatchSummary[] = [];
   for (const id of unfinishedBatches(engine)) {
     const batch = engine.journal.getBatch(id)!;
+    // A stopped batch (configuration refused, provider unreachable) is retried, but a daemon not every tick.
+    if (batch.state === 'stopped' && options.retryStoppedAfterMs && Date.now() - Date.parse(batch.updatedAt) < options.retryStoppedAfterMs) continue;
     if (batch.state === 'received') {
       // Interrupted while reading or checking: maybe only part of it is journaled, and nothing was sent.
       // Read the sheet again from the start rather than pay a partial batch.

@@ -57,19 +57,37 @@ export function formatMinorUnits(minor: MinorUnits, exponent: number): string {
   return negative ? `-${text}` : text;
 }
 
+const LITERAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
 /**
- * A provider's amount literal (JSON number or string, e.g. "1500", "1500.5", 1500.50) → minor units, by
- * moving digits; answers undefined when it has more decimals than the currency or is not a plain decimal.
+ * A decimal or JSON number literal ("12.5", "1500.00", "1.25E+3") as minor units of a currency with
+ * `exponent` decimals, by moving digits. Undefined when it is not a number or not a whole number of minor
+ * units ("0.005" for a 2-decimal currency): a money value is never rounded by guess.
  */
+export function literalToMinorUnits(text: string, exponent: number): MinorUnits | undefined {
+  const m = LITERAL.exec(text.trim());
+  if (!m) return undefined;
+  const [, sign, int, frac = '', expText] = m;
+  const e = expText === undefined ? 0 : Number(expText);
+  if (!Number.isInteger(e) || Math.abs(e) > 40) return undefined;
+  let digits = (int + frac).replace(/^0+(?=\d)/, '');
+  // value = digits × 10^(e − frac.length); in minor units × 10^exponent.
+  let shift = e - frac.length + exponent;
+  if (shift < 0) {
+    const cut = -shift;
+    const tail = digits.length > cut ? digits.slice(-cut) : digits.padStart(cut, '0');
+    if (/[^0]/.test(tail)) return undefined;
+    digits = digits.length > cut ? digits.slice(0, -cut) : '0';
+    shift = 0;
+  }
+  const minor = BigInt(digits) * 10n ** BigInt(shift);
+  return sign === '-' ? -minor : minor;
+}
+
+/** A provider's amount (literal text or a JSON number already parsed) in `currency` → minor units. */
 export function literalToMinor(literal: string | number | undefined | null, currency: string): MinorUnits | undefined {
   if (literal === undefined || literal === null) return undefined;
-  const exponent = currencyExponent(currency);
+  const exponent = currencyExponent(currency.toUpperCase());
   if (exponent === undefined) return undefined;
-  const text = String(literal).trim();
-  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
-  if (!m) return undefined;
-  const frac = (m[3] ?? '').replace(/0+$/, '');
-  if (frac.length > exponent) return undefined;
-  const value = BigInt(m[2] + frac.padEnd(exponent, '0'));
-  return m[1] ? -value : value;
+  return literalToMinorUnits(String(literal), exponent);
 }

@@ -76,8 +76,8 @@ for (const id of allProviders) {
 
     for (const point of pointsOf(id)) {
       planned++;
-      it(`${point}`, async () => {
-        const scenario = `CM-${id.slice(0, 4)}-${abbreviation[point]}`;
+      it(`${id} × ${point}`, async () => {
+        const scenario = `CM-${id}-${abbreviation[point]}`;
         const work = path.join(dir, scenario);
         const sheet = writeSheet(dir, id, ROWS, scenario);
         // A "not found" is trusted only after the provider's window; the window must outlast a create that is

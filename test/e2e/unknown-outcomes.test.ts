@@ -45,10 +45,10 @@ for (const id of allProviders) {
 
     it(
       resubmits
-        ? 'resolves error-after, drop-after and hang-after by query; sends an error-before row again with the same reference'
-        : 'resolves error-after, drop-after and hang-after by query; leaves an error-before row to review, never sending it again',
+        ? `${id}: resolves error-after, drop-after and hang-after by query; sends an error-before row again with the same reference`
+        : `${id}: resolves error-after, drop-after and hang-after by query; leaves an error-before row to review, never sending it again`,
       async () => {
-        const scenario = `UO-${id.slice(0, 4)}`;
+        const scenario = `UO-${id}`;
         const work = path.join(dir, scenario);
         const sheet = writeSheet(dir, id, 4, scenario);
         const [errorAfter, dropAfter, hangAfter, errorBefore] = sheet.references as [string, string, string, string];

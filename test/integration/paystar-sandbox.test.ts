@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
 import { paystarProvider } from '../../src/providers/paystar/index.ts';
-import { literalToMinor } from '../../src/providers/paystar/money.ts';
+import { literalToMinor } from '../../src/validate/money.ts';
 import { paystarConfigSchema, SANDBOX_PRIVATE_KEY, SANDBOX_PUBLIC_KEY } from '../../src/providers/paystar/schema.ts';
 import { paystarJwt } from '../../src/providers/paystar/sign.ts';
 import type { CallbackRequest, PayoutRequest, ProviderAdapter, SandboxHandle, SubmitOutcome } from '../../src/providers/types.ts';

@@ -176,12 +176,17 @@ describe('literalToMinor', () => {
     expect(literalToMinor('-1.25', 'USD')).toBe(-125n);
   });
 
+  it('reads exact exponent literals by moving digits (JSON numbers may be written so)', () => {
+    expect(literalToMinor('1e3', 'USD')).toBe(100000n);
+    expect(literalToMinor('1.25E+3', 'MXN')).toBe(125000n);
+    expect(literalToMinor(1e21, 'USD')).toBe(10n ** 23n); // String(1e21) is '1e+21', exact
+  });
+
   it('answers undefined instead of rounding or guessing', () => {
     expect(literalToMinor(0.1 + 0.2, 'USD')).toBeUndefined();
     expect(literalToMinor('1.001', 'USD')).toBeUndefined();
     expect(literalToMinor('1.5', 'JPY')).toBeUndefined();
-    expect(literalToMinor('1e3', 'USD')).toBeUndefined();
-    expect(literalToMinor(1e21, 'USD')).toBeUndefined(); // String(1e21) is '1e+21'
+    expect(literalToMinor('1.0001e2', 'USD')).toBeUndefined(); // 100.01 then a stray 1e-4
     expect(literalToMinor('1,500', 'USD')).toBeUndefined();
     expect(literalToMinor('', 'USD')).toBeUndefined();
     expect(literalToMinor(undefined, 'USD')).toBeUndefined();

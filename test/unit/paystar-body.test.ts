@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { additionalFields, createBody } from '../../src/providers/paystar/client.ts';
-import { literalToMinor } from '../../src/providers/paystar/money.ts';
+import { literalToMinor } from '../../src/validate/money.ts';
 import { jsonWithNumberLiteral, scalarLiteral, topLevelMembers } from '../../src/providers/paystar/raw-json.ts';
 import type { PayoutRequest } from '../../src/providers/types.ts';
 

@@ -13,7 +13,7 @@ import type {
   SubmitOutcome,
 } from '../types.ts';
 import { cardDigits, isCardKey, methodIsCard, scrubCardNumbers } from './card.ts';
-import { literalToMinor } from './money.ts';
+import { literalToMinor } from '../../validate/money.ts';
 import { jsonWithNumberLiteral, scalarLiteral } from './raw-json.ts';
 import type { PaystarConfig } from './schema.ts';
 import { callbackSignature, hexSignatureMatches, paystarJwt } from './sign.ts';

@@ -9,7 +9,7 @@ import { parseSandboxSettings } from '../../sandbox/settings.ts';
 import { currencyExponent } from '../../validate/currencies.ts';
 import type { SandboxHandle, SandboxStartOptions } from '../types.ts';
 import { cardDigits, luhnValid, maskCard6x4, maskKeepLength } from './card.ts';
-import { literalToMinor } from './money.ts';
+import { literalToMinor } from '../../validate/money.ts';
 import { scalarLiteral } from './raw-json.ts';
 import { SANDBOX_PRIVATE_KEY, SANDBOX_PUBLIC_KEY } from './schema.ts';
 import { callbackSignature, verifyJwtHs256 } from './sign.ts';
