@@ -186,7 +186,7 @@ describe('literalToMinor', () => {
     expect(literalToMinor(0.1 + 0.2, 'USD')).toBeUndefined();
     expect(literalToMinor('1.001', 'USD')).toBeUndefined();
     expect(literalToMinor('1.5', 'JPY')).toBeUndefined();
-    expect(literalToMinor('1.0001e2', 'USD')).toBeUndefined(); // 100.01 then a stray 1e-4
+    expect(literalToMinor('1.00001e2', 'USD')).toBeUndefined(); // 100.001: a tenth of a cent
     expect(literalToMinor('1,500', 'USD')).toBeUndefined();
     expect(literalToMinor('', 'USD')).toBeUndefined();
     expect(literalToMinor(undefined, 'USD')).toBeUndefined();
