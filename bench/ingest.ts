@@ -144,7 +144,7 @@ export async function runEngine(file: string, sha256: string, where: PhaseResult
     const rules = resolved.module.rowRules(resolved.block as never);
     const sheet = await openSheet(file, config.sheet);
     journal.createBatch({ id: batchId, fileName: path.basename(file), fileSha256: sha256, fileBytes: bytes, provider: 'vexora', sourcePath: file, format: sheet.format });
-    const result = await ingestSheet(engine, { sheet, batchId, providerId: 'vexora', rules, module: resolved.module, batchKey });
+    const result = await ingestSheet(engine, { sheet, batchId, providerId: 'vexora', rules, module: resolved.module, batchKey, bulk: true });
     const seconds = (performance.now() - t0) / 1000;
     const cpuSeconds = cpuSince(c0);
     const mem = sampler.stop();

@@ -57,6 +57,8 @@ export interface FileOptions {
 }
 
 const CHUNK = 5000;
+/** Sheets from this size on are journaled from a worker thread (about 40,000 rows). */
+const BULK_BYTES = 4 * 1024 * 1024;
 
 export function summarize(engine: Engine, batch: BatchRecord, notes: string[] = []): BatchSummary {
   const raw = engine.journal.counts(batch.id);
@@ -170,7 +172,10 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   let batch = journal.createBatch({ id: batchId, fileName: name, fileSha256: sha256, fileBytes: bytes, provider: providerId, sourcePath: filePath, format: sheet.format });
   log.info('batch received', { batchId, file: name, provider: providerId, format: sheet.format, encoding: sheet.encoding, delimiter: sheet.delimiter });
 
-  const ingest = await ingestSheet(engine, { sheet, batchId, providerId, rules, module: resolved.module, batchKey: batchKeyOf(sha256) });
+  const ingest = await ingestSheet(engine, {
+    sheet, batchId, providerId, rules, module: resolved.module, batchKey: batchKeyOf(sha256),
+    bulk: bytes >= BULK_BYTES,
+  });
   if (ingest.failure) return finishRejected(engine, batchId, filePath, name, options, true);
   const { match, totals, overRowLimit, rowCount, duplicates } = ingest;
   let { invalid } = ingest;

@@ -1,6 +1,7 @@
 // Read → validate → journal, in chunks (DESIGN §3): every row of a sheet is in the journal before anything
 // is sent. Separate from the decisions that follow so the ingest benchmark measures exactly this.
 import type { Journal, NewPayout, RowErrorRecord } from '../journal/store.ts';
+import { BulkWriter } from '../journal/bulk-writer.ts';
 import type { ProviderModule, RowRules } from '../providers/types.ts';
 import { matchHeaders, type HeaderMatch } from '../sheet/headers.ts';
 import { SheetError, type OpenedSheet } from '../sheet/types.ts';
@@ -19,6 +20,8 @@ export interface IngestInput {
   module: ProviderModule;
   /** Seed of derived references: `<yyyymmdd>-<8 hex of the SHA-256>`. */
   batchKey: string;
+  /** Journal from a worker thread (large sheets). */
+  bulk?: boolean;
 }
 
 export interface IngestResult {
@@ -68,9 +71,12 @@ export async function ingestSheet(
   }
   let chunk: NewPayout[] = [];
   let chunkErrors: RowErrorRecord[] = [];
-  const flush = () => {
+  // Large sheets are inserted by a worker thread while this one reads and validates the next rows.
+  const writer = input.bulk ? new BulkWriter(journal.file) : undefined;
+  const flush = async () => {
     if (chunk.length === 0 && chunkErrors.length === 0) return;
-    duplicates += journal.insertRows(batchId, providerId, chunk, chunkErrors).duplicates;
+    if (writer) await writer.write(batchId, providerId, chunk, chunkErrors);
+    else duplicates += journal.insertRows(batchId, providerId, chunk, chunkErrors).duplicates;
     chunk = [];
     chunkErrors = [];
   };
@@ -95,12 +101,17 @@ export async function ingestSheet(
       }
       chunk.push(payout);
       if (issues.length) chunkErrors.push(...issues);
-      if (chunk.length >= CHUNK) flush();
+      if (chunk.length >= CHUNK) await flush();
     }
-    flush();
+    await flush();
+    if (writer) duplicates += (await writer.end()).duplicates;
   } catch (err) {
-    if (!(err instanceof SheetError)) throw err;
-    flush();
+    if (!(err instanceof SheetError)) {
+      await writer?.abort();
+      throw err;
+    }
+    await flush();
+    if (writer) duplicates += (await writer.end()).duplicates;
     journal.insertRows(batchId, providerId, [], [{ rowNumber: err.row ?? null, column: err.column ?? '', value: '', rule: 'unreadable', message: err.message }]);
     journal.updateBatch(batchId, { state: 'rejected', rowCount }, { type: 'batch-rejected', detail: { reason: err.message } });
     return { match, rowCount, invalid, duplicates, totals, overRowLimit, fileErrors, failure: err };

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations } from './schema.ts';
+import { prepareChunkWriter } from './chunk-writer.js';
+import { rowTuple } from './bulk-writer.ts';
 
 export type PayoutStatus =
   | 'validated'
@@ -253,9 +255,7 @@ const detailJson = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof 
 
 export class Journal {
   readonly db: Database.Database;
-  private readonly insertPayout: Database.Statement;
-  private readonly insertDuplicate: Database.Statement;
-  private readonly insertRowError: Database.Statement;
+  private readonly writeChunk: ReturnType<typeof prepareChunkWriter>;
   private readonly insertEvent: Database.Statement;
   private readonly selectPayout: Database.Statement;
   private readonly insertAttempt: Database.Statement;
@@ -273,19 +273,7 @@ export class Journal {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 10000');
     this.migrate();
-    this.insertPayout = this.db.prepare(
-      `INSERT OR IGNORE INTO payouts (batch_id, row_number, provider, merchant_reference, status, amount_minor, currency,
-         original_json, error_message, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.insertDuplicate = this.db.prepare(
-      `INSERT INTO payouts (batch_id, row_number, provider, merchant_reference, status, amount_minor, currency,
-         original_json, error_code, error_message, updated_at)
-       VALUES (?, ?, ?, ?, 'duplicate', ?, ?, ?, 'DUPLICATE_REFERENCE', ?, ?)`,
-    );
-    this.insertRowError = this.db.prepare(
-      'INSERT INTO row_errors (batch_id, row_number, column_name, value, rule, message) VALUES (?, ?, ?, ?, ?, ?)',
-    );
+    this.writeChunk = prepareChunkWriter(this.db);
     this.insertEvent = this.db.prepare(
       'INSERT INTO events (at, batch_id, payout_id, type, from_status, to_status, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -420,27 +408,7 @@ export class Journal {
    * (an earlier batch, or earlier in this file) is journaled as `duplicate` and never sent.
    */
   insertRows(batchId: string, provider: string, rows: NewPayout[], errors: RowErrorRecord[]): { duplicates: number } {
-    let duplicates = 0;
-    const at = now();
-    this.db.transaction(() => {
-      for (const row of rows) {
-        const amount = row.amountMinor === null ? null : row.amountMinor.toString();
-        const original = JSON.stringify(row.original);
-        const result = this.insertPayout.run(
-          batchId, row.rowNumber, provider, row.merchantReference, row.status, amount, row.currency,
-          original, row.errorMessage ?? null, at,
-        );
-        if (result.changes === 0) {
-          duplicates++;
-          this.insertDuplicate.run(
-            batchId, row.rowNumber, provider, row.merchantReference, amount, row.currency, original,
-            `reference ${row.merchantReference} was already used for another payout; not sent again`, at,
-          );
-        }
-      }
-      for (const e of errors) this.insertRowError.run(batchId, e.rowNumber, e.column, e.value, e.rule, e.message);
-    })();
-    return { duplicates };
+    return { duplicates: this.writeChunk(batchId, provider, rows.map(rowTuple), errors, now()) };
   }
 
   /** Which payout already holds this reference (for the duplicate's message). */

@@ -299,3 +299,31 @@ export function sandboxConfig(settings: Partial<Record<ProviderName, Record<stri
     providers[id] = { ...(credentials[id] ?? {}), sandbox: { ...FAST_SANDBOX, ...(settings[id] ?? {}) } };
   return { providers };
 }
+
+// ---- hostile workbooks ---------------------------------------------------------------------------
+
+/** A Vexora XLSX (text identifiers) with one payout row and, optionally, a `note` cell of `padding` characters. */
+export async function vexoraXlsx(options: { ref?: string; padding?: number; distinctTexts?: number } = {}): Promise<Buffer> {
+  const ExcelJS = (await import('exceljs')).default;
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet('Payouts');
+  ws.addRow(['reference', 'amount', 'currency', 'account_number', 'mobile', 'email', 'first_name', 'last_name', 'note']);
+  ws.addRow([options.ref ?? 'XL-1', 150, 'ARS', '0000003100010000001111', '0911234567', 'x@example.com', 'Ana', 'Perez', 'x'.repeat(options.padding ?? 1)]);
+  for (let i = 0; i < (options.distinctTexts ?? 0); i++) ws.addRow([`XS-${i}`, 150, 'ARS', '0000003100010000001111', '0911234567', `s${i}@example.com`, `Name${i}`, `Surname${i}`, `distinct text ${i}`]);
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+/** The same workbook with headers that claim every part unpacks to at most `claim` bytes (a zip bomb's lie). */
+export function lieAboutSizes(xlsx: Buffer, claim: number): Buffer {
+  return writeZip([...readZip(xlsx)].map(([name, data]) => ({ name, data, declaredSize: Math.min(data.length, claim) })));
+}
+
+/** The same workbook with its shared-strings table declaring one string, whatever it holds. */
+export function lieAboutStringCount(xlsx: Buffer): Buffer {
+  return writeZip(
+    [...readZip(xlsx)].map(([name, data]) => ({
+      name,
+      data: name === 'xl/sharedStrings.xml' ? Buffer.from(data.toString('utf8').replace(/\b(count|uniqueCount)="\d+"/g, '$1="1"')) : data,
+    })),
+  );
+}

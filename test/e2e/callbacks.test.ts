@@ -1,0 +1,383 @@
+// Issue 6, promise 7: provider callbacks are verified, for each provider. `paybatch watch` serves
+// POST /callbacks/<provider> on the configured port and, with the provider's callbackUrl left null, sends
+// http://127.0.0.1:<port>/callbacks/<id> as the notify URL. Forged (bad signature), tampered (valid
+// signature, one field changed), replayed (same bytes twice → 409) and oversized (> maxBodyBytes → 413)
+// callbacks are refused and logged; a valid one is acknowledged as the provider expects and only triggers a
+// query: the row's status always comes from the provider's answer. StarPago signs nothing (documented): its
+// callbacks are a trigger only.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep, spawnCli, startSandboxProcess, tempDir, waitFor, writeJson, type SandboxProcess } from '../helpers/cli.ts';
+import {
+  PROVIDERS,
+  freePort,
+  paybatchConfig,
+  providerSheet,
+  refFor,
+  sandboxConfig,
+  sandboxCredentials,
+  sandboxForce,
+  sandboxPayouts,
+  sandboxStats,
+  type LedgerView,
+  type ProviderName,
+} from '../helpers/sheets.ts';
+import { getProvider } from '../../src/providers/registry.ts';
+import { silentLogger } from '../../src/log.ts';
+import type { CallbackAck } from '../../src/providers/types.ts';
+import { vexoraSign } from '../../src/providers/vexora/sign.ts';
+import { envelope, loadPrivateKey, sign as starpaySign } from '../../src/providers/starpay/sign.ts';
+import { TEST_MERCHANT_PRIVATE_KEY, TEST_PLATFORM_PRIVATE_KEY } from '../../src/providers/starpay/sandbox.ts';
+import { verifySign as yuansferSign } from '../../src/providers/yuansfer/sign.ts';
+import { callbackSignature as paystarSignature } from '../../src/providers/paystar/sign.ts';
+
+const MAX_BODY = 4096;
+let dir: string;
+const sandboxes = {} as Record<ProviderName, SandboxProcess>;
+/** Refusals per kind and provider, printed at the end (the report's figures). */
+const refused: Record<string, Record<string, number>> = {};
+const count = (provider: string, kind: string) => {
+  refused[provider] ??= {};
+  refused[provider]![kind] = (refused[provider]![kind] ?? 0) + 1;
+};
+
+beforeAll(async () => {
+  dir = tempDir('paybatch-callbacks-');
+  const cfg = writeJson(path.join(dir, 'sandboxes.json'), sandboxConfig(Object.fromEntries(PROVIDERS.map((p) => [p, {}]))));
+  const started = await Promise.all(PROVIDERS.map((p) => startSandboxProcess(p, cfg)));
+  PROVIDERS.forEach((p, i) => (sandboxes[p] = started[i]!));
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(Object.values(sandboxes).map((s) => s.stop()));
+  console.log('callbacks refused by kind and provider:', JSON.stringify(refused));
+});
+
+interface Reply {
+  status: number;
+  body: string;
+  contentType: string | undefined;
+}
+
+/** A raw POST (the exact bytes given), answering the status and body even when the server closes early. */
+function post(url: string, body: string | Buffer, headers: Record<string, string>): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const data = Buffer.isBuffer(body) ? body : Buffer.from(body);
+    const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(data.length) } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, contentType: res.headers['content-type'] }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+/** The acknowledgement each adapter declares (what the real provider expects back). */
+function ackOf(provider: ProviderName): CallbackAck {
+  const module = getProvider(provider)!;
+  const block = module.configSchema.parse({ baseUrl: 'http://127.0.0.1:9', ...sandboxCredentials(provider) });
+  const adapter = module.createAdapter(block as never, { log: silentLogger() });
+  return adapter.callbackAck ?? { status: 200, contentType: 'text/plain', body: 'OK' };
+}
+
+interface Crafted {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** Callbacks as each sandbox sends them (see src/providers/<id>/sandbox.ts), for one ledger record. */
+interface Crafter {
+  /** A correctly signed callback claiming `claim` for the record. */
+  valid(r: LedgerView, claim: 'succeeded' | 'failed'): Crafted;
+  /** The same callback signed with the wrong key (null: this provider signs nothing). */
+  forged(r: LedgerView): Crafted | null;
+  /** A valid callback with one field changed after signing. */
+  tampered(r: LedgerView): Crafted;
+}
+
+const json = { 'content-type': 'application/json' };
+let serial = 0;
+
+const crafters: Record<ProviderName, Crafter> = {
+  vexora: (() => {
+    const secret = sandboxCredentials('vexora').secret!;
+    const fields = (r: LedgerView, claim: string) => ({
+      platFormTradeNo: r.providerRef,
+      tradeNo: r.reference,
+      amount: r.amount,
+      status: claim === 'succeeded' ? '0000' : '00029',
+      // Never byte-identical to what the sandbox itself will send later (that would be refused as a replay).
+      message: `${claim === 'succeeded' ? 'success' : 'REJECTED_TRANSACTION'} (test ${++serial})`,
+    });
+    return {
+      valid: (r, claim) => {
+        const f = fields(r, claim);
+        return { body: JSON.stringify({ ...f, sign: vexoraSign(f, secret) }), headers: json };
+      },
+      forged: (r) => {
+        const f = fields(r, 'succeeded');
+        return { body: JSON.stringify({ ...f, sign: vexoraSign(f, 'not-the-merchant-secret') }), headers: json };
+      },
+      tampered: (r) => {
+        const f = fields(r, 'succeeded');
+        return { body: JSON.stringify({ ...f, amount: '999999', sign: vexoraSign(f, secret) }), headers: json };
+      },
+    };
+  })(),
+  starpay: (() => {
+    const platform = loadPrivateKey(TEST_PLATFORM_PRIVATE_KEY);
+    const merchant = loadPrivateKey(TEST_MERCHANT_PRIVATE_KEY);
+    const mchId = sandboxCredentials('starpay').mchId!;
+    const text = (r: LedgerView, claim: string) =>
+      JSON.stringify({
+        code: '200',
+        message: 'success',
+        trxDate: '2026-11-21T20:00:00+08:00',
+        trxAmount: r.amount,
+        trxState: claim === 'succeeded' ? 'SUCCESS' : 'FAIL',
+        originalMsgId: r.reference,
+        msgId: `8${Date.now()}${String(++serial).padStart(6, '0')}`,
+        mchId,
+        refNo: r.providerRef,
+        currency: r.currency,
+      });
+    return {
+      valid: (r, claim) => {
+        const t = text(r, claim);
+        return { body: envelope('request', t, starpaySign(t, platform)), headers: json };
+      },
+      forged: (r) => {
+        const t = text(r, 'succeeded');
+        return { body: envelope('request', t, starpaySign(t, merchant)), headers: json };
+      },
+      tampered: (r) => {
+        const t = text(r, 'failed');
+        return { body: envelope('request', t.replace('"trxState":"FAIL"', '"trxState":"SUCCESS"'), starpaySign(t, platform)), headers: json };
+      },
+    };
+  })(),
+  yuansfer: (() => {
+    const token = sandboxCredentials('yuansfer').token!;
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const params = (r: LedgerView, claim: string): Record<string, string> => ({
+      accountToken: 'tok-unused',
+      amount: r.amount,
+      currency: 'USD',
+      invoiceId: r.reference,
+      paymentTime: `2026-11-21T12:00:${String(++serial % 60).padStart(2, '0')}Z`,
+      status: claim === 'succeeded' ? 'success' : 'failed',
+      transactionNo: r.providerRef,
+      vendor: 'BANK_ACCOUNT',
+    });
+    return {
+      valid: (r, claim) => {
+        const p = params(r, claim);
+        return { body: new URLSearchParams({ ...p, verifySign: yuansferSign(p, token) }).toString(), headers: form };
+      },
+      forged: (r) => {
+        const p = params(r, 'succeeded');
+        return { body: new URLSearchParams({ ...p, verifySign: yuansferSign(p, 'not-the-token') }).toString(), headers: form };
+      },
+      tampered: (r) => {
+        const p = params(r, 'succeeded');
+        return { body: new URLSearchParams({ ...p, amount: '99999.00', verifySign: yuansferSign(p, token) }).toString(), headers: form };
+      },
+    };
+  })(),
+  starpago: (() => {
+    const body = (r: LedgerView, claim: string) =>
+      `{"orderNo":${JSON.stringify(r.providerRef)},"merOrderNo":${JSON.stringify(r.reference)},"status":"${claim === 'succeeded' ? 'PAID' : 'FAILED'}",` +
+      `"amount":${r.amount},"tradeCharge":1.50,"currency":${JSON.stringify(r.currency)},"payMethod":"SPEI","attach":"","createTime":${Date.now()},"updateTime":${Date.now() + ++serial},"message":null}`;
+    return {
+      valid: (r, claim) => ({ body: body(r, claim), headers: { ...json, 'user-agent': 'StarPago-Notify' } }),
+      forged: () => null,
+      // Unsigned: a changed field cannot be detected, so a tampered callback is still only a trigger.
+      tampered: (r) => ({ body: body(r, 'failed').replace('"status":"FAILED"', '"status":"PAID"'), headers: json }),
+    };
+  })(),
+  paystar: (() => {
+    const key = sandboxCredentials('paystar').privateKey!;
+    const make = (r: LedgerView, status: string, signedStatus: string, signKey: string): Crafted => {
+      const body =
+        `{"externalId":${JSON.stringify(r.providerRef)},"amount":${r.amount},"currency":${JSON.stringify(r.currency)},"status":${JSON.stringify(status)},` +
+        `"orderType":"Withdrawal","externalParams":{"cardToken":null,"cardStorageToken":null,"cardNumber":null,"cardHolder":null,"n":${++serial}}}`;
+      return { body, headers: { ...json, Signature: paystarSignature({ externalId: r.providerRef, status: signedStatus, amount: r.amount, orderType: 'Withdrawal' }, signKey) } };
+    };
+    return {
+      valid: (r, claim) => make(r, claim === 'succeeded' ? 'Success' : 'Failed', claim === 'succeeded' ? 'Success' : 'Failed', key),
+      forged: (r) => make(r, 'Success', 'Success', 'not-the-private-key'),
+      tampered: (r) => make(r, 'Success', 'Failed', key),
+    };
+  })(),
+};
+
+function statuses(work: string): Map<string, string> {
+  const db = new Database(path.join(work, 'journal.sqlite'), { readonly: true, timeout: 5000 });
+  try {
+    const rows = db.prepare('SELECT merchant_reference AS ref, status FROM payouts').all() as { ref: string; status: string }[];
+    return new Map(rows.map((r) => [r.ref, r.status]));
+  } finally {
+    db.close();
+  }
+}
+
+function logLines(work: string): Record<string, unknown>[] {
+  const logs = path.join(work, 'logs');
+  if (!fs.existsSync(logs)) return [];
+  return fs
+    .readdirSync(logs)
+    .filter((f) => f.endsWith('.log'))
+    .flatMap((f) => fs.readFileSync(path.join(logs, f), 'utf8').split('\n'))
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe.each(PROVIDERS)('callbacks: %s', (provider) => {
+  it('served by watch: forged, tampered, replayed and oversized callbacks refused and logged; valid ones acknowledged and only trigger a query', async () => {
+    const sandbox = sandboxes[provider];
+    const work = path.join(dir, `work-${provider}`);
+    const port = await freePort();
+    const cfg = writeJson(
+      path.join(dir, `${provider}.json`),
+      paybatchConfig(
+        work,
+        // Long poll intervals: anything settled within seconds was settled because a callback asked.
+        { [provider]: { url: sandbox.url, block: { poll: { firstAfterSeconds: 30, maxIntervalSeconds: 60, deadlineHours: 1 }, callbackUrl: null } } },
+        { callbacks: { port, maxBodyBytes: MAX_BODY } },
+      ),
+    );
+    const endpoint = `http://127.0.0.1:${port}/callbacks/${provider}`;
+    const refs = ['ok', 'fail', 'stuck'].map((t, i) => refFor(provider, `CB${t}`, i));
+    const watch = spawnCli(['watch', '--config', cfg]);
+    let out = '';
+    watch.stdout!.on('data', (d) => (out += d));
+    watch.stderr!.on('data', (d) => (out += d));
+    try {
+      await waitFor('watch to serve callbacks', () => out.includes(`callbacks on http://127.0.0.1:${port}/callbacks/<provider>`) || undefined, 20_000);
+      const before = await sandboxStats(sandbox.url);
+      const started = Date.now();
+      fs.mkdirSync(path.join(work, 'inbox', provider), { recursive: true });
+      fs.writeFileSync(
+        path.join(work, 'inbox', provider, 'callbacks.csv'),
+        providerSheet(provider, [{ ref: refs[0]!, ending: '1111' }, { ref: refs[1]!, ending: '0002' }, { ref: refs[2]!, ending: '0003' }]),
+      );
+
+      // The sandbox's own callbacks settle the paid and the failed row long before the first poll (30 s).
+      await waitFor(
+        'the paid and the failed row to settle through callbacks',
+        () => {
+          if (!fs.existsSync(path.join(work, 'journal.sqlite'))) return undefined;
+          const s = statuses(work);
+          return s.get(refs[0]!) === 'succeeded' && s.get(refs[1]!) === 'failed' ? s : undefined;
+        },
+        20_000,
+      );
+      expect(Date.now() - started).toBeLessThan(25_000);
+      const ledger = await sandboxPayouts(sandbox.url);
+      const mine = refs.map((ref) => ledger.find((p) => p.reference === ref)!);
+      for (const p of mine) expect((p as LedgerView & { notifyUrl?: string }).notifyUrl).toBe(endpoint);
+      const afterSettle = await sandboxStats(sandbox.url);
+      expect(afterSettle.callbacksDelivered - before.callbacksDelivered).toBeGreaterThanOrEqual(2);
+      expect(afterSettle.callbacksFailed - before.callbacksFailed).toBe(0);
+      expect(afterSettle.byKind.query - before.byKind.query).toBeGreaterThanOrEqual(2);
+      expect(statuses(work).get(refs[2]!)).toBe('submitted');
+
+      const stuck = mine[2]!;
+      const crafter = crafters[provider];
+      const ack = ackOf(provider);
+      const queries = async () => (await sandboxStats(sandbox.url)).byKind.query;
+
+      // Forged: signed with the wrong key.
+      let q = await queries();
+      const forged = crafter.forged(stuck);
+      if (forged) {
+        const r = await post(endpoint, forged.body, forged.headers);
+        expect(r.status).toBe(401);
+        expect(r.body).not.toBe(ack.body);
+        count(provider, 'forged');
+      } else {
+        // StarPago signs nothing: what can be refused is a body that names no payout of ours.
+        for (const body of ['not json', '{"status":"PAID"}', '{"merOrderNo":"../../etc/passwd","status":"PAID"}']) {
+          const r = await post(endpoint, body, json);
+          expect(r.status).toBe(401);
+          count(provider, 'malformed');
+        }
+      }
+
+      // Tampered: a valid signature over other content.
+      const tampered = crafter.tampered(stuck);
+      if (provider !== 'starpago') {
+        const r = await post(endpoint, tampered.body, tampered.headers);
+        expect(r.status).toBe(401);
+        count(provider, 'tampered');
+        await sleep(600);
+        expect(await queries()).toBe(q); // refused callbacks trigger nothing
+      }
+
+      // Oversized.
+      const big = crafter.valid(stuck, 'succeeded');
+      const padded = big.headers['content-type']!.includes('json')
+        ? big.body.replace(/\}$/, `,"padding":"${'x'.repeat(MAX_BODY + 1000)}"}`)
+        : `${big.body}&padding=${'x'.repeat(MAX_BODY + 1000)}`;
+      const tooBig = await post(endpoint, padded, big.headers);
+      expect(tooBig.status).toBe(413);
+      count(provider, 'oversized');
+
+      // Valid (StarPago: the tampered one is valid as far as anyone can tell): acknowledged as the provider
+      // expects, and the row is queried at once — but the row is still processing, and stays pending.
+      q = await queries();
+      const valid = provider === 'starpago' ? tampered : crafter.valid(stuck, 'succeeded');
+      const accepted = await post(endpoint, valid.body, valid.headers);
+      expect(accepted.status).toBe(ack.status);
+      expect(accepted.body).toBe(ack.body);
+      expect(accepted.contentType).toBe(ack.contentType);
+      await waitFor('the callback to trigger a query', async () => ((await queries()) > q ? true : undefined), 10_000);
+      await sleep(300);
+      expect(statuses(work).get(refs[2]!)).toBe('submitted'); // the callback's claim was not believed
+
+      // Replayed: the same bytes again are refused and trigger nothing.
+      q = await queries();
+      const replay = await post(endpoint, valid.body, valid.headers);
+      expect(replay.status).toBe(409);
+      count(provider, 'replayed');
+      await sleep(600);
+      expect(await queries()).toBe(q);
+
+      // A claim of success for the failed row changes nothing either.
+      const lie = crafter.valid(mine[1]!, 'succeeded');
+      expect((await post(endpoint, lie.body, lie.headers)).status).toBe(ack.status);
+      await sleep(300);
+      expect(statuses(work).get(refs[1]!)).toBe('failed');
+
+      // When the provider really settles the stuck row, its callback completes it before any poll.
+      expect(await sandboxForce(sandbox.url, stuck.reference, 'succeeded')).toBe(200);
+      await waitFor('the stuck row to complete through the callback', () => (statuses(work).get(refs[2]!) === 'succeeded' ? true : undefined), 15_000);
+      expect(Date.now() - started).toBeLessThan(30_000);
+
+      // Every refusal is in the log with its reason.
+      const expected = { rejected: provider === 'starpago' ? 3 : 2, replay: 1, tooLarge: 1 };
+      const lines = await waitFor(
+        'the refusals to be logged',
+        () => {
+          const l = logLines(work);
+          const rejected = l.filter((x) => x.message === 'callback rejected' && x.provider === provider);
+          const replays = l.filter((x) => x.message === 'callback replay refused' && x.provider === provider);
+          const large = l.filter((x) => x.message === 'callback body too large');
+          return rejected.length >= expected.rejected && replays.length >= expected.replay && large.length >= expected.tooLarge ? { rejected, replays, large } : undefined;
+        },
+        10_000,
+      );
+      for (const line of lines.rejected) expect(String(line.reason)).not.toBe('');
+      expect(lines.large[0]).toMatchObject({ level: 'warn', limit: MAX_BODY });
+      const accepted2 = logLines(work).filter((x) => x.message === 'callback accepted: the payout will be queried' && x.provider === provider);
+      expect(accepted2.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      watch.kill('SIGTERM');
+      await new Promise((r) => (watch.exitCode !== null ? r(null) : watch.once('exit', r)));
+    }
+  }, 90_000);
+});
