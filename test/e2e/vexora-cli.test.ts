@@ -143,6 +143,54 @@ describe('paybatch run (Vexora, CSV and XLSX)', () => {
   }, 60_000);
 });
 
+describe('policies and helpers', () => {
+  it('onInvalidRows skip-rows pays the valid rows and reports the invalid ones', async () => {
+    const work = path.join(dir, 'skip-work');
+    const cfg = configFor(work, { onInvalidRows: 'skip-rows' });
+    const file = path.join(dir, 'skip.csv');
+    const lines = vexoraSheet(4, { prefix: 'SKIP' }).trimEnd().split('\n');
+    lines[2] = lines[2].replace(/^(SKIP-2),\d+,/, '$1,50,'); // below Vexora Argentina's minimum of 100
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const r = await runCli(['run', file, '--config', cfg, '--json']);
+    expect(r.code).toBe(1);
+    const b = JSON.parse(r.stdout).batches[0];
+    expect(b.state).toBe('completed');
+    expect(b.counts).toMatchObject({ succeeded: 3, invalid: 1 });
+    const results = await readCsv(b.reports.results_csv);
+    expect(results[1]).toMatchObject({ merchant_reference: 'SKIP-2', payout_status: 'invalid' });
+    expect(results[1].error_message).toMatch(/minimum is 100/);
+    expect((await sandbox.stats()).createRequests['SKIP-2']).toBeUndefined();
+    expect((await readCsv(b.reports.errors_csv)).map((e) => e.rule)).toEqual(['min-amount']);
+  }, 60_000);
+
+  it('run --dry-run and validate send and journal nothing', async () => {
+    const work = path.join(dir, 'dry-work');
+    const cfg = configFor(work);
+    const file = path.join(dir, 'dry.csv');
+    fs.writeFileSync(file, vexoraSheet(3, { prefix: 'DRY' }));
+    const dry = await runCli(['run', file, '--dry-run', '--config', cfg, '--json']);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout).batches[0]).toMatchObject({ state: 'validated', rows: 3 });
+    const validate = await runCli(['validate', file, '--config', cfg]);
+    expect(validate.code).toBe(0);
+    expect(validate.stdout).toMatch(/3 valid, 0 invalid row\(s\); nothing was sent/);
+    expect((await sandbox.stats()).createRequests['DRY-1']).toBeUndefined();
+    const status = JSON.parse((await runCli(['status', '--config', cfg, '--json'])).stdout);
+    expect(status.batches).toEqual([]);
+  }, 60_000);
+
+  it('template writes a sheet with the provider columns and an instructions sheet', async () => {
+    const out = path.join(dir, 'vexora-template.xlsx');
+    const r = await runCli(['template', '--provider', 'vexora', '--out', out, '--config', config]);
+    expect(r.code).toBe(0);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(out);
+    const header = (wb.getWorksheet('Payouts')!.getRow(1).values as string[]).filter(Boolean);
+    expect(header).toEqual(['reference', 'amount', 'currency', 'account_number', 'mobile', 'email', 'first_name', 'last_name', 'note']);
+    expect(wb.getWorksheet('Instructions')!.getRow(2).getCell(1).value).toBe('reference');
+  }, 60_000);
+});
+
 describe('paybatch watch (Vexora inbox)', () => {
   it('reads a slowly written file once, whole, and pays nothing for the same bytes under another name', async () => {
     const work = path.join(dir, 'watch-work');
