@@ -288,7 +288,9 @@ export class BatchRunner {
     const now = Date.now();
     const at = new Date(now).toISOString();
     const from: PayoutStatus[] = [p.status];
-    const pastDeadline = p.deadlineAt !== null && now >= p.deadlineAt;
+    // A row recovered from `submitting` has no deadline yet: count it from its last create attempt.
+    const deadline = p.deadlineAt ?? (p.lastCreateAt ?? now) + rt.poll.deadlineMs;
+    const pastDeadline = now >= deadline;
     const review = (message: string, type: string) =>
       this.journal.transition(p.id, 'needs_review', { errorMessage: message, completedAt: at }, { type, detail: { message } }, from);
     switch (outcome.kind) {
