@@ -84,7 +84,7 @@ export async function resolveCommand(payout: string, options: GlobalOptions & { 
     const record =
       journal.getPayout(payout) ??
       journal.listBatches().map((b) => journal.payoutByReference(b.provider, payout)).find(Boolean);
-    if (!record) throw new UsageError(`no payout ${payout} (give the payout id shown in review.csv, or its merchant reference)`);
+    if (!record) throw new UsageError(`no payout ${payout} (give its merchant reference, as in review.csv, or its payout id <batch>-<row>)`);
     if (record.status !== 'needs_review') throw new UsageError(`payout ${record.id} is ${record.status}; only needs_review rows are resolved by hand`);
     journal.transition(
       record.id,

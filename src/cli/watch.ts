@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import chokidar from 'chokidar';
 import { startCallbackServer, type CallbackServer } from '../callbacks/server.ts';
 import { processFile, type BatchSummary } from '../engine/batch.ts';
-import { resumeUnfinished } from '../engine/inbox.ts';
+import { quarantineUnlessJournaled, resumeUnfinished } from '../engine/inbox.ts';
 import { checkReversals } from '../engine/reversals.ts';
 import { claimFile, isCandidate } from '../intake/claim.ts';
 import { workFolders } from '../intake/folders.ts';
@@ -91,10 +91,23 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
           continue;
         }
         log.info('file claimed', { file: claimed.name });
-        announce(await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, noWait: true }));
+        try {
+          announce(await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, noWait: true }));
+        } catch (err) {
+          // The daemon outlives one sheet's failure; the sheet is kept with a note (or resumed later).
+          try {
+            announce(await quarantineUnlessJournaled(engine, claimed.path, claimed.name, err));
+          } catch (again) {
+            log.error('sheet left for a later attempt', { file: claimed.name, error: again instanceof Error ? again.message : String(again) });
+          }
+        }
       }
-      for (const s of await resumeUnfinished(engine, { until: Date.now() + 50, retryStoppedAfterMs: 60_000 })) announce(s);
-      await checkReversals(engine);
+      try {
+        for (const s of await resumeUnfinished(engine, { until: Date.now() + 50, retryStoppedAfterMs: 60_000 })) announce(s);
+        await checkReversals(engine);
+      } catch (err) {
+        log.error('resuming batches failed; retrying on the next tick', { error: err instanceof Error ? err.message : String(err) });
+      }
       if (stopping) break;
       await Promise.race([sleep(engine.config.intake.tickSeconds * 1000), wake()]);
     }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import type { LoadedConfig } from '../config/load.ts';
 import { resolveProvider } from '../config/load.ts';
+import { getProvider, providerIds } from '../providers/registry.ts';
 import type { BatchRecord, Journal, RowErrorRecord } from '../journal/store.ts';
 import type { Logger } from '../log.ts';
 import { archiveDir, copyFile, moveFile, workFolders } from '../intake/folders.ts';
@@ -147,6 +148,14 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   }
 
   const providerId = options.provider ?? config.provider;
+  if (!getProvider(providerId)) {
+    // inbox/<folder>/ names the provider; a folder that names none must not strand the sheet.
+    const errorsCsv = await rejectWholeFile(engine, filePath, name, options.origin, [
+      { rowNumber: null, column: '', value: providerId, rule: 'unknown-provider', message: `"${providerId}" is not a provider (known: ${providerIds.join(', ')}); put the sheet in inbox/ or inbox/<provider>/` },
+    ]);
+    log.error('sheet for an unknown provider rejected', { file: name, provider: providerId });
+    return unreadableSummary(name, providerId, errorsCsv, `${name}: no provider "${providerId}"`);
+  }
   const resolved = resolveProvider(config, providerId);
   const rules = resolved.module.rowRules(resolved.block as never);
 
@@ -159,13 +168,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
       { rowNumber: err.row ?? null, column: err.column ?? '', value: '', rule: 'unreadable', message: err.message },
     ]);
     log.error('sheet unreadable', { file: name, error: err.message });
-    return {
-      id: '', file: name, provider: providerId, state: 'rejected', rows: 0,
-      counts: { succeeded: 0, failed: 0, reversed: 0, invalid: 0, duplicate: 0, pending: 0, needs_review: 0 },
-      reports: { results_csv: null, results_xlsx: null, reconciliation_csv: null, reconciliation_xlsx: null, errors_csv: errorsCsv },
-      notes: [`${name}: ${err.message}`],
-      unreadable: true,
-    };
+    return unreadableSummary(name, providerId, errorsCsv, `${name}: ${err.message}`);
   }
 
   const batchId = newBatchId(journal, sha256);
@@ -243,6 +246,27 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   }
   journal.updateBatch(batchId, { state: 'submitting' });
   return resumeBatch(engine, batchId, { ...options, sourcePath: filePath, name } as FileOptions & { sourcePath: string });
+}
+
+/** The summary of a sheet rejected before it became a batch. */
+export function unreadableSummary(file: string, provider: string, errorsCsv: string | null, note: string): BatchSummary {
+  return {
+    id: '', file, provider, state: 'rejected', rows: 0,
+    counts: { succeeded: 0, failed: 0, reversed: 0, invalid: 0, duplicate: 0, pending: 0, needs_review: 0 },
+    reports: { results_csv: null, results_xlsx: null, reconciliation_csv: null, reconciliation_xlsx: null, errors_csv: errorsCsv },
+    notes: [note],
+    unreadable: true,
+  };
+}
+
+/** A sheet whose processing failed unexpectedly is kept in rejected/ with a note, never left in processing/. */
+export async function quarantine(engine: Engine, filePath: string, name: string, err: unknown): Promise<BatchSummary> {
+  const message = err instanceof Error ? err.message : String(err);
+  engine.log.error('sheet processing failed', { file: name, error: message });
+  let errorsCsv: string | null = null;
+  if (fs.existsSync(filePath))
+    errorsCsv = await rejectWholeFile(engine, filePath, name, 'inbox', [{ rowNumber: null, column: '', value: '', rule: 'processing-failed', message }]);
+  return unreadableSummary(name, engine.config.provider, errorsCsv, `${name}: ${message}`);
 }
 
 function fmt(minor: bigint, currency: string): string {

@@ -3,8 +3,28 @@
 import fs from 'node:fs';
 import type { BatchState } from '../journal/store.ts';
 import { claimFile, listInbox } from '../intake/claim.ts';
-import { workFolders } from '../intake/folders.ts';
-import { processFile, resumeBatch, type BatchSummary, type Engine } from './batch.ts';
+import { moveFile, workFolders } from '../intake/folders.ts';
+import { ConfigError } from '../config/secrets.ts';
+import { processFile, quarantine, resumeBatch, type BatchSummary, type Engine } from './batch.ts';
+import { sha256File } from '../intake/identity.ts';
+
+/**
+ * After an unexpected failure: a sheet that became a batch stays where the batch can resume it (a later
+ * run-once picks it up); one that did not is moved to rejected/ with a note.
+ */
+export async function quarantineUnlessJournaled(engine: Engine, file: string, name: string, err: unknown): Promise<BatchSummary> {
+  if (err instanceof ConfigError) {
+    // The sheet is fine; the configuration is not. Put it back to be taken once that is fixed.
+    if (fs.existsSync(file)) moveFile(file, workFolders(engine.config.workDir).inbox, name);
+    throw err;
+  }
+  const known = fs.existsSync(file) ? engine.journal.findBatchBySha((await sha256File(file)).sha256) : undefined;
+  if (known) {
+    engine.log.error('batch interrupted by an error; it will be resumed', { batchId: known.id, error: err instanceof Error ? err.message : String(err) });
+    throw err;
+  }
+  return quarantine(engine, file, name, err);
+}
 
 const UNFINISHED: BatchState[] = ['submitting', 'polling', 'stopped'];
 
@@ -46,7 +66,12 @@ export async function processInbox(engine: Engine, options: { until?: number; no
     const claimed = await claimFile(folders, file, engine.config.intake.stableSeconds, engine.config.intake.requireDoneFile);
     if (!claimed) continue;
     engine.log.info('file claimed', { file: claimed.name, provider: claimed.provider ?? engine.config.provider });
-    out.push(await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, ...options }));
+    try {
+      out.push(await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, ...options }));
+    } catch (err) {
+      // One sheet's failure must not strand it in processing/ nor stop the rest of the inbox.
+      out.push(await quarantineUnlessJournaled(engine, claimed.path, claimed.name, err));
+    }
   }
   return out;
 }

@@ -88,7 +88,8 @@ export class Runtimes {
         maxIntervalMs: poll.maxIntervalSeconds * 1000,
         deadlineMs: poll.deadlineHours * 3600 * 1000,
       },
-      notFoundWindowMs: numberOr((block as Record<string, unknown>).notFoundWindowSeconds, d.notFoundWindowSeconds) * 1000,
+      // "Not found" is never trusted sooner than a create could still be on its way (the request timeout).
+      notFoundWindowMs: Math.max(numberOr((block as Record<string, unknown>).notFoundWindowSeconds, d.notFoundWindowSeconds), block.timeoutSeconds ?? 30) * 1000,
       resubmitOnNotFound: d.resubmitOnNotFound,
       sandbox,
       usdRates: usdRate && typeof usdRate === 'object' ? (usdRate as Record<string, string>) : undefined,

@@ -20,7 +20,8 @@ export async function isStable(file: string, seconds: number): Promise<boolean> 
   if (!a) return false;
   await sleep(seconds * 1000);
   const b = fs.statSync(file, { throwIfNoEntry: false });
-  return Boolean(b && a.size === b.size && a.mtimeMs === b.mtimeMs && b.size > 0);
+  // An empty file that stays empty is taken too: it is then rejected as empty, not left in the inbox for ever.
+  return Boolean(b && a.size === b.size && a.mtimeMs === b.mtimeMs);
 }
 
 export interface Claimed {

@@ -37,7 +37,13 @@ export function ensureWorkFolders(root: string): WorkFolders {
 /** A file name safe to create inside a folder of ours: base name only, no control characters, no leading dots. */
 export function safeName(name: string): string {
   const base = path.basename(name.replace(/\\/g, '/'));
-  const cleaned = base.replace(/[\u0000-\u001f\u007f/]/g, '_').replace(/^\.+/, '');
+  let cleaned = base.replace(/[\u0000-\u001f\u007f/]/g, '_').replace(/^\.+/, '');
+  // Within the 255-byte file-name limit, with room for a " (2)" suffix: shorten the stem, keep the extension.
+  if (Buffer.byteLength(cleaned) > 244) {
+    const ext = path.extname(cleaned).slice(0, 16);
+    const stem = Buffer.from(cleaned.slice(0, cleaned.length - ext.length)).subarray(0, 244 - Buffer.byteLength(ext)).toString('utf8');
+    cleaned = stem.replace(/\uFFFD+$/, '') + ext;
+  }
   return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'unnamed' : cleaned;
 }
 
@@ -68,6 +74,8 @@ export function moveFile(from: string, toDir: string, name = path.basename(from)
     fs.copyFileSync(from, target, fs.constants.COPYFILE_EXCL);
     fs.unlinkSync(from);
   }
+  // Sheets hold full account numbers: readable by the owner only, whatever mode they arrived with.
+  fs.chmodSync(target, 0o600);
   return target;
 }
 
@@ -75,5 +83,6 @@ export function copyFile(from: string, toDir: string, name = path.basename(from)
   fs.mkdirSync(toDir, { recursive: true, mode: 0o700 });
   const target = freePath(toDir, name);
   fs.copyFileSync(from, target, fs.constants.COPYFILE_EXCL);
+  fs.chmodSync(target, 0o600);
   return target;
 }

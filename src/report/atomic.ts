@@ -10,7 +10,9 @@ const FILE_MODE = 0o600;
 
 /** '.<name>.<pid>.<rand>.tmp' beside `finalPath` (a dotfile ending in .tmp: the inbox watcher ignores it). */
 export function tempPathFor(finalPath: string): string {
-  return join(dirname(finalPath), `.${basename(finalPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  // Cut long names so the temp name stays within the 255-byte file-name limit.
+  const name = Buffer.from(basename(finalPath)).subarray(0, 180).toString('utf8').replace(/\uFFFD+$/, '');
+  return join(dirname(finalPath), `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 async function fsyncPath(path: string, flags: string): Promise<void> {

@@ -116,7 +116,7 @@ export async function writeBatchReports(
   rows: Iterable<ReportRow> | AsyncIterable<ReportRow>,
 ): Promise<{ paths: ReportPaths; summary: ReconciliationSummary }> {
   new UsdConverter(batch.usdRates); // a malformed rate fails here, before the rows are read
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   await removeStaleTemps(dir);
   const final = {
     results_csv: join(dir, REPORT_FILE_NAMES.results_csv),

@@ -309,6 +309,10 @@ export async function openCsv(path: string, size: number, limits: SheetLimits): 
 
   const headText = decodeHead(head, detected);
   if (headText.trim() === '' && size <= head.length) throw new SheetError(`${file} is empty`, path);
+  // Text never holds NUL or most other control characters once decoded: this is a binary file (an image,
+  // a compressed file…) named like a sheet, not a CSV with odd columns.
+  if (/[\u0000-\u0008\u000e-\u001a\u001c-\u001f]/.test(headText))
+    throw new SheetError(`${file} is a binary file, not a CSV text sheet`, path);
   const delimiter = detectDelimiter(headText);
 
   const input: ReadStream = createReadStream(path, { start: detected.bomLength });

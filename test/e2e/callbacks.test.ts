@@ -46,7 +46,8 @@ const count = (provider: string, kind: string) => {
 
 beforeAll(async () => {
   dir = tempDir('paybatch-callbacks-');
-  const cfg = writeJson(path.join(dir, 'sandboxes.json'), sandboxConfig(Object.fromEntries(PROVIDERS.map((p) => [p, {}]))));
+  // Settling takes a second: time enough for paybatch to journal the create answer before the callback.
+  const cfg = writeJson(path.join(dir, 'sandboxes.json'), sandboxConfig(Object.fromEntries(PROVIDERS.map((p) => [p, { settleAfterSeconds: 1 }]))));
   const started = await Promise.all(PROVIDERS.map((p) => startSandboxProcess(p, cfg)));
   PROVIDERS.forEach((p, i) => (sandboxes[p] = started[i]!));
 }, 60_000);
@@ -258,6 +259,12 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
     watch.stderr!.on('data', (d) => (out += d));
     try {
       await waitFor('watch to serve callbacks', () => out.includes(`callbacks on http://127.0.0.1:${port}/callbacks/<provider>`) || undefined, 20_000);
+      if (provider === 'vexora') {
+        // Only POST /callbacks/<a provider> is served.
+        expect((await post(`http://127.0.0.1:${port}/callbacks/nosuch`, '{}', json)).status).toBe(404);
+        expect((await post(`http://127.0.0.1:${port}/callbacks/vexora/../../x`, '{}', json)).status).toBe(404);
+        expect((await fetch(endpoint)).status).toBe(404);
+      }
       const before = await sandboxStats(sandbox.url);
       const started = Date.now();
       fs.mkdirSync(path.join(work, 'inbox', provider), { recursive: true });

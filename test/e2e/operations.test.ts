@@ -26,7 +26,7 @@ beforeAll(async () => {
   dir = tempDir('paybatch-ops-');
   const cfg = writeJson(
     path.join(dir, 'sandboxes.json'),
-    sandboxConfig({ vexora: {}, starpago: { reverseAfterSeconds: 2.5 }, yuansfer: {}, starpay: {} }),
+    sandboxConfig({ vexora: {}, starpago: { reverseAfterSeconds: 3.5 }, yuansfer: {}, starpay: {} }),
   );
   const ids = ['vexora', 'starpago', 'yuansfer', 'starpay'] as const;
   const started = await Promise.all(ids.map((id) => startSandboxProcess(id, cfg)));

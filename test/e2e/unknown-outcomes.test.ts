@@ -14,6 +14,7 @@ import {
   openJournal,
   resubmitsOnNotFound,
   runConfig,
+  runToExit,
   sandboxConfig,
   statsOf,
   writeSheet,
@@ -154,5 +155,43 @@ for (const id of allProviders) {
       },
       90_000,
     );
+
+    it(`${id}: a row recovered after a kill that the provider keeps pending goes to review at the poll deadline`, async () => {
+      const scenario = `UO-${id}-dl`;
+      const work = path.join(dir, scenario);
+      // Accounts ending 0003: the sandbox creates the payout and never settles it.
+      const sheet = writeSheet(dir, id, 2, scenario, '0003');
+      const deadlineHours = 0.0006; // about 2 seconds
+      const cfg = runConfig(path.join(dir, `${scenario}.json`), id, work, sandbox.url, {
+        poll: { firstAfterSeconds: 0.2, maxIntervalSeconds: 0.5, deadlineHours },
+      });
+      // Killed right after the provider answered the first create: that row is in `submitting` in the journal.
+      const crashed = await runToExit(['run', sheet.file, '--config', cfg], { env: { PAYBATCH_CRASH_AT: 'after-answer-before-commit:1' } });
+      expect(crashed.signal).toBe('SIGKILL');
+
+      const r = await runToExit(['run', sheet.file, '--config', cfg, '--json'], { timeoutMs: 30_000 });
+      expect(r.code).toBe(3);
+      const batch = batchOf(r);
+      expect(batch.counts).toMatchObject({ needs_review: 2, pending: 0, succeeded: 0, failed: 0 });
+
+      const stats = await statsOf(sandbox.url);
+      const journal = openJournal(work);
+      try {
+        let recovered = 0;
+        for (const ref of sheet.references) {
+          expect(stats.created[ref], `payouts created for ${ref}`).toBe(1);
+          const payout = journal.payout(ref)!;
+          expect(payout.createAttempts).toBe(1);
+          const types = journal.events(payout.id).map((e) => e.type);
+          if (types.includes('recovered-in-flight')) recovered++;
+          expect(types.at(-1)).toBe('poll-deadline');
+        }
+        expect(recovered).toBeGreaterThanOrEqual(1);
+      } finally {
+        journal.close();
+      }
+      const review = await readCsv(path.join(path.dirname(batch.reports.results_csv!), 'review.csv'));
+      expect(review.map((row) => row.merchant_reference)).toEqual(sheet.references);
+    }, 60_000);
   });
 }

@@ -35,7 +35,13 @@ export const resubmitsOnNotFound = (id: ProviderId): boolean => moduleOf(id).def
 
 /** The sandbox outcome rules go by the last 4 digits: these endings fail, stick, reverse, short-pay, EXCEPTION. */
 const SPECIAL_ENDINGS = new Set(['0002', '0003', '0004', '0005', '0006']);
-const settles = (account: string) => !SPECIAL_ENDINGS.has(account.slice(-4));
+
+/**
+ * Which sandbox outcome a row's account ends in: `settles` (default: paid) avoids every special ending;
+ * a four-digit text asks for that ending (e.g. '0003': never settles).
+ */
+export type Ending = 'settles' | string;
+const fits = (account: string, ending: Ending) => (ending === 'settles' ? !SPECIAL_ENDINGS.has(account.slice(-4)) : account.endsWith(ending));
 
 /** A few digits that differ per prefix, so sheets of different scenarios never share accounts or references. */
 function digitsOf(text: string, n: number): string {
@@ -57,27 +63,32 @@ function luhnCheckDigit(partial: string): number {
   return (10 - (sum % 10)) % 10;
 }
 
-/** A 16-digit Visa-shaped card passing Luhn whose last 4 digits settle successfully. */
-export function cardNumber(seed: string, i: number): string {
-  for (let bump = 0; ; bump++) {
-    const partial = `4${digitsOf(seed, 6)}${String(i + bump * 100000).padStart(6, '0')}17`;
+/** The three digits before a check digit: those of the asked ending, else "117". */
+const beforeCheck = (ending: Ending) => (ending === 'settles' ? '117' : ending.slice(0, 3));
+
+/** A 16-digit Visa-shaped card passing Luhn whose last 4 digits give the asked outcome. */
+export function cardNumber(seed: string, i: number, ending: Ending = 'settles'): string {
+  for (let bump = 0; bump < 100; bump++) {
+    const partial = `4${digitsOf(seed, 3)}${String(i * 100 + bump).padStart(8, '0')}${beforeCheck(ending)}`;
     const card = partial + luhnCheckDigit(partial);
-    if (settles(card)) return card;
+    if (card.length === 16 && fits(card, ending)) return card;
   }
+  throw new Error(`no card number ending ${ending}`);
 }
 
-/** An 18-digit CLABE with a valid Banxico check digit whose last 4 digits settle successfully. */
-export function clabe(seed: string, i: number): string {
-  for (let bump = 0; ; bump++) {
-    const first17 = `072180${digitsOf(seed, 5)}${String(i + bump * 1000).padStart(4, '0')}11`.slice(0, 17);
+/** An 18-digit CLABE with a valid Banxico check digit whose last 4 digits give the asked outcome. */
+export function clabe(seed: string, i: number, ending: Ending = 'settles'): string {
+  for (let bump = 0; bump < 100; bump++) {
+    const first17 = `072180${digitsOf(seed, 3)}${String(i * 100 + bump).padStart(5, '0')}${beforeCheck(ending)}`;
     const value = first17 + clabeCheckDigit(first17);
-    if (settles(value)) return value;
+    if (value.length === 18 && fits(value, ending)) return value;
   }
+  throw new Error(`no CLABE ending ${ending}`);
 }
 
-/** A plain 12-digit bank account ending 1111: the sandbox pays it. */
-export function bankAccount(seed: string, i: number): string {
-  return `${digitsOf(seed, 4)}${String(i).padStart(4, '0')}1111`;
+/** A plain 12-digit bank account ending 1111 (the sandbox pays it) or the asked ending. */
+export function bankAccount(seed: string, i: number, ending: Ending = 'settles'): string {
+  return `${digitsOf(seed, 4)}${String(i).padStart(4, '0')}${ending === 'settles' ? '1111' : ending}`;
 }
 
 // ---- sheets -------------------------------------------------------------------------------------------
@@ -99,9 +110,9 @@ const csvLine = (cells: string[]) => cells.map(csvCell).join(',');
 
 /**
  * A sheet of `n` valid rows for `id`, with unique references (from `prefix`) and beneficiaries the sandbox
- * pays. Columns follow samples/<id>-payouts.csv.
+ * pays (or whose accounts end in `ending`). Columns follow samples/<id>-payouts.csv.
  */
-export function sheetFor(id: ProviderId, n: number, prefix: string): Sheet {
+export function sheetFor(id: ProviderId, n: number, prefix: string, ending: Ending = 'settles'): Sheet {
   const references = Array.from({ length: n }, (_, k) => referenceFor(id, prefix, k + 1));
   const lines: string[] = [];
   const bank = SANDBOX_BANKS.find((b) => !b.bankName.includes(','))!.bankName;
@@ -109,13 +120,13 @@ export function sheetFor(id: ProviderId, n: number, prefix: string): Sheet {
     case 'vexora':
       lines.push('reference,amount,currency,account_number,mobile,email,first_name,last_name,note');
       references.forEach((ref, k) =>
-        lines.push(csvLine([ref, String(100 + k + 1), 'ARS', `0000003100${bankAccount(prefix, k + 1)}`, `09${String(10000000 + k + 1).slice(-8)}`, `payee${k + 1}@example.com`, `Name${k + 1}`, `Surname${k + 1}`, `row ${k + 1}`])),
+        lines.push(csvLine([ref, String(100 + k + 1), 'ARS', `0000003100${bankAccount(prefix, k + 1, ending)}`, `09${String(10000000 + k + 1).slice(-8)}`, `payee${k + 1}@example.com`, `Name${k + 1}`, `Surname${k + 1}`, `row ${k + 1}`])),
       );
       break;
     case 'starpay':
       lines.push('reference,method,amount,currency,account_number,first_name,last_name,bank_name,note');
       references.forEach((ref, k) =>
-        lines.push(csvLine([ref, 'instapay', `${100 + k + 1}.50`, 'PHP', bankAccount(prefix, k + 1), `Maria${k + 1}`, 'Reyes', bank, `row ${k + 1}`])),
+        lines.push(csvLine([ref, 'instapay', `${100 + k + 1}.50`, 'PHP', bankAccount(prefix, k + 1, ending), `Maria${k + 1}`, 'Reyes', bank, `row ${k + 1}`])),
       );
       break;
     case 'yuansfer': {
@@ -128,7 +139,7 @@ export function sheetFor(id: ProviderId, n: number, prefix: string): Sheet {
         lines.push(
           csvLine([
             ref, `${10 + k + 1}.25`, 'USD', `${prefix}-P${k + 1}`.slice(-32), `Maria${k + 1}`, 'Garcia', `maria${k + 1}.${digitsOf(prefix, 4)}@example.com`,
-            '1988-03-14', '2125550142', '350 Fifth Ave', 'New York', 'NY', '10118', 'US', 'INDIVIDUAL', routing, bankAccount(prefix, k + 1), 'CHECKING', `row ${k + 1}`,
+            '1988-03-14', '2125550142', '350 Fifth Ave', 'New York', 'NY', '10118', 'US', 'INDIVIDUAL', routing, bankAccount(prefix, k + 1, ending), 'CHECKING', `row ${k + 1}`,
           ]),
         ),
       );
@@ -136,18 +147,18 @@ export function sheetFor(id: ProviderId, n: number, prefix: string): Sheet {
     }
     case 'starpago':
       lines.push('reference,amount,currency,method,extra.clabe,extra.customerName,note');
-      references.forEach((ref, k) => lines.push(csvLine([ref, `${1000 + k + 1}.00`, 'MXN', 'SPEI', clabe(prefix, k + 1), `Cliente ${k + 1}`, `row ${k + 1}`])));
+      references.forEach((ref, k) => lines.push(csvLine([ref, `${1000 + k + 1}.00`, 'MXN', 'SPEI', clabe(prefix, k + 1, ending), `Cliente ${k + 1}`, `row ${k + 1}`])));
       break;
     case 'paystar':
       lines.push('reference,amount,currency,field.cardNumber,field.bankName,field.email,note');
-      references.forEach((ref, k) => lines.push(csvLine([ref, `${20 + k + 1}.10`, 'USD', cardNumber(prefix, k + 1), 'Chase', `payee${k + 1}@example.com`, `row ${k + 1}`])));
+      references.forEach((ref, k) => lines.push(csvLine([ref, `${20 + k + 1}.10`, 'USD', cardNumber(prefix, k + 1, ending), 'Chase', `payee${k + 1}@example.com`, `row ${k + 1}`])));
       break;
   }
   return { csv: lines.join('\n') + '\n', references };
 }
 
-export function writeSheet(dir: string, id: ProviderId, n: number, prefix: string): Sheet & { file: string } {
-  const sheet = sheetFor(id, n, prefix);
+export function writeSheet(dir: string, id: ProviderId, n: number, prefix: string, ending: Ending = 'settles'): Sheet & { file: string } {
+  const sheet = sheetFor(id, n, prefix, ending);
   const file = path.join(dir, `${prefix}.csv`);
   fs.writeFileSync(file, sheet.csv);
   return { ...sheet, file };
