@@ -10,7 +10,7 @@ import { RowValidator, accountColumnIndices, providerAliases } from '../validate
 import type { LoadedConfig } from '../config/load.ts';
 import type { Logger } from '../log.ts';
 
-const CHUNK = 5000;
+const CHUNK = 1000;
 
 export interface IngestInput {
   sheet: OpenedSheet;

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { NewPayout, RowErrorRecord } from './store.ts';
 import type { RowTuple } from './chunk-writer.js';
 
-const IN_FLIGHT = 3;
+const IN_FLIGHT = 2;
 
 export function rowTuple(row: NewPayout): RowTuple {
   return [
@@ -25,7 +25,11 @@ export class BulkWriter {
   private readonly finished: Promise<{ duplicates: number; failure: string | null }>;
 
   constructor(file: string) {
-    this.worker = new Worker(new URL('./bulk-worker.js', import.meta.url), { workerData: { file } });
+    // The writer holds a few chunks at a time: a small heap keeps the process's memory bounded.
+    this.worker = new Worker(new URL('./bulk-worker.js', import.meta.url), {
+      workerData: { file },
+      resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
+    });
     this.finished = new Promise((resolve, reject) => {
       this.worker.on('message', (m: { type: string; duplicates?: number; failure?: string | null }) => {
         if (m.type === 'ack') {
