@@ -39,7 +39,7 @@ describe('paystar bearer JWT (HS256)', () => {
     const none = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
     expect(verifyJwtHs256(`${none}.${token.split('.')[1]}.`, 'sk').ok).toBe(false);
     const expired = signJwtHs256({ publicKey: 'pk', exp: 1000 }, 'sk');
-    expect(verifyJwtHs256(expired, 'sk', 2000)).toEqual({ ok: false, reason: 'JWT expired' });
+    expect(verifyJwtHs256(expired, 'sk', { nowSeconds: 2000 })).toEqual({ ok: false, reason: 'JWT expired' });
     expect(verifyJwtHs256('not-a-jwt', 'sk').ok).toBe(false);
   });
 });

@@ -34,13 +34,13 @@ describe('StarPago token request and JWTs', () => {
     const token = signJwt({ mid: 100, type: 'merchant', iss: 'starpago', exp: Math.floor(now / 1000) + 60 }, key);
     expect(verifyJwt(token, key, now)).toMatchObject({ ok: true, payload: { mid: 100, iss: 'starpago' } });
 
-    expect(verifyJwt(token, key, now + 61_000)).toEqual({ ok: false, reason: 'token expired' });
-    expect(verifyJwt(token, crypto.randomBytes(32), now)).toEqual({ ok: false, reason: 'bad token signature' });
+    expect(verifyJwt(token, key, now + 61_000)).toEqual({ ok: false, reason: 'JWT expired' });
+    expect(verifyJwt(token, crypto.randomBytes(32), now)).toEqual({ ok: false, reason: 'JWT signature mismatch' });
 
     const [h, , s] = token.split('.');
     const forgedBody = Buffer.from(JSON.stringify({ mid: 999, type: 'merchant', iss: 'starpago', exp: Math.floor(now / 1000) + 60 })).toString('base64url');
-    expect(verifyJwt(`${h}.${forgedBody}.${s}`, key, now)).toEqual({ ok: false, reason: 'bad token signature' });
-    expect(verifyJwt('abc', key, now)).toEqual({ ok: false, reason: 'malformed token' });
+    expect(verifyJwt(`${h}.${forgedBody}.${s}`, key, now)).toEqual({ ok: false, reason: 'JWT signature mismatch' });
+    expect(verifyJwt('abc', key, now)).toEqual({ ok: false, reason: 'not a JWT' });
     // The docs' token is not ours: its signature does not verify with the sandbox key.
     expect(verifyJwt(DOCS_TOKEN, key, 1725456000000).ok).toBe(false);
   });

@@ -5,12 +5,11 @@
 // docs' sample token is HS256 with payload {mid, type:"merchant", iss:"starpago", exp}. The client never
 // verifies that token (StarPago's key is its own); the sandbox issues and verifies tokens of that shape.
 // v3 callbacks carry no documented signature ([U]): they are read as a trigger to query, never as truth.
-import crypto from 'node:crypto';
+import { signJwtHs256, verifyJwtHs256, type JwtCheck } from '../jwt.ts';
 import type { CallbackRequest, CallbackVerdict } from '../types.ts';
 import { field, isObject, parseLossless, textOf } from './json.ts';
 import { referencePattern } from './schema.ts';
 
-const b64url = (buf: Buffer | string) => Buffer.from(buf).toString('base64url');
 
 /** The token request body, exactly as token.html shows it. */
 export function tokenRequestBody(appId: string, appSecret: string): string {
@@ -21,36 +20,16 @@ export function authorizationHeader(token: string): string {
   return `Bearer ${token}`;
 }
 
-/** HS256 JWT (sandbox side): header {"alg":"HS256","typ":"JWT"}. */
+/** HS256 JWT (sandbox side): the sandbox issues and checks tokens of the documented shape. */
 export function signJwt(payload: Record<string, unknown>, key: Buffer): string {
-  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const body = b64url(JSON.stringify(payload));
-  const sig = crypto.createHmac('sha256', key).update(`${head}.${body}`).digest();
-  return `${head}.${body}.${b64url(sig)}`;
+  return signJwtHs256(payload, key);
 }
 
-export type JwtVerdict = { ok: true; payload: Record<string, unknown> } | { ok: false; reason: string };
+export type JwtVerdict = JwtCheck;
 
-/** Verifies an HS256 JWT's signature and `exp` (seconds) against `nowMs`. */
+/** Verifies an HS256 JWT's signature and its required `exp` (seconds) against `nowMs`. */
 export function verifyJwt(token: string, key: Buffer, nowMs: number): JwtVerdict {
-  const parts = token.split('.');
-  if (parts.length !== 3) return { ok: false, reason: 'malformed token' };
-  const [head, body, sig] = parts as [string, string, string];
-  let header: unknown;
-  let payload: unknown;
-  try {
-    header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8'));
-    payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'malformed token' };
-  }
-  if ((header as { alg?: unknown })?.alg !== 'HS256') return { ok: false, reason: 'unsupported token algorithm' };
-  const expected = crypto.createHmac('sha256', key).update(`${head}.${body}`).digest();
-  const given = Buffer.from(sig, 'base64url');
-  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return { ok: false, reason: 'bad token signature' };
-  const exp = (payload as { exp?: unknown })?.exp;
-  if (typeof exp !== 'number' || exp * 1000 <= nowMs) return { ok: false, reason: 'token expired' };
-  return { ok: true, payload: payload as Record<string, unknown> };
+  return verifyJwtHs256(token, key, { nowSeconds: Math.floor(nowMs / 1000), requireExp: true });
 }
 
 /** The `exp` claim of a JWT in ms, read without verifying (a fallback when `expires_in` is missing). */
