@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { configSchema, type PaybatchConfigFile } from './schema.ts';
 import { ConfigError, resolveSecret } from './secrets.ts';
+import { registerSecret } from '../log.ts';
 import { getProvider, providerIds } from '../providers/registry.ts';
 import type { ProviderBlock, ProviderModule } from '../providers/types.ts';
 
@@ -76,6 +77,11 @@ export interface ResolvedProvider {
   credentials: Record<string, string>;
 }
 
+/** PAYBATCH_VEXORA_MERCHANT_NO, PAYBATCH_STARPAY_PRIVATE_KEY, … */
+export function credentialEnvName(provider: string, key: string): string {
+  return `PAYBATCH_${provider}_${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2')}`.toUpperCase();
+}
+
 export function resolveProvider(config: LoadedConfig, id: string): ResolvedProvider {
   const module = getProvider(id);
   if (!module) throw new ConfigError(`unknown provider "${id}" (known: ${providerIds.join(', ')})`);
@@ -88,8 +94,13 @@ export function resolveProvider(config: LoadedConfig, id: string): ResolvedProvi
       credentials[cred.key] = resolveSecret(value, `providers.${id}.${cred.key}`, config.configDir, cred.secret);
       input[cred.key] = credentials[cred.key];
     } else if (sandbox) {
-      credentials[cred.key] = cred.sandboxValue;
-      input[cred.key] = cred.sandboxValue;
+      // On a sandbox, a credential left out comes from PAYBATCH_<PROVIDER>_<KEY> when set (the names the
+      // design's example uses, e.g. PAYBATCH_VEXORA_SECRET), else the built-in test value: a sandbox started
+      // by `paybatch sandbox` and a run in the same environment then agree without a config file.
+      const fromEnv = process.env[credentialEnvName(id, cred.key)];
+      credentials[cred.key] = fromEnv || cred.sandboxValue;
+      if (fromEnv && cred.secret) registerSecret(fromEnv);
+      input[cred.key] = credentials[cred.key];
     }
   }
   const parsed = module.configSchema.safeParse(input);
