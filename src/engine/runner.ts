@@ -353,6 +353,8 @@ export class BatchRunner {
    * `noWait`. Returns true when the batch has no open rows left.
    */
   async drive(batchId: string, rt: ProviderRuntime, options: { until?: number; noWait?: boolean; wake?: () => Promise<void> } = {}): Promise<boolean> {
+    // One runner drives batches one after another: a stop belongs to the batch (and provider) that caused it.
+    this.stopReason = null;
     for (;;) {
       await this.submitReady(batchId, rt);
       if (options.noWait) return this.openCount(batchId) === 0;
