@@ -5,6 +5,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   readCsv,
+  repoRoot,
   runCli,
   sleep,
   spawnCli,
@@ -256,6 +257,33 @@ describe('paybatch watch (Vexora inbox)', () => {
     const after = await runCli(['run-once', '--config', cfg]);
     expect(after.code).toBe(0);
   }, 60_000);
+});
+
+describe('one batch stopping', () => {
+  it('a batch stopped by a refused configuration does not stop the next batch of the same run-once', async () => {
+    const paystar = await startSandboxProcess('paystar', writeJson(path.join(dir, 'paystar-sandbox.json'), {}));
+    try {
+      const work = path.join(dir, 'stop-work');
+      const cfg = configFor(work);
+      const doc = JSON.parse(fs.readFileSync(cfg, 'utf8'));
+      // PayStar's sandbox knows its built-in keys, not these: every call answers 401 and the batch stops.
+      doc.providers.paystar = { baseUrl: paystar.url, balanceBaseUrl: paystar.url, publicKey: 'wrong-public', privateKey: 'wrong-private', timeoutSeconds: 2 };
+      writeJson(cfg, doc);
+      fs.mkdirSync(path.join(work, 'inbox', 'paystar'), { recursive: true });
+      fs.mkdirSync(path.join(work, 'inbox', 'vexora'), { recursive: true });
+      fs.copyFileSync(path.join(repoRoot, 'samples', 'paystar-payouts.csv'), path.join(work, 'inbox', 'paystar', 'a.csv'));
+      fs.writeFileSync(path.join(work, 'inbox', 'vexora', 'b.csv'), vexoraSheet(3, { prefix: 'AFTERSTOP' }));
+      const r = await runCli(['run-once', '--config', cfg, '--json']);
+      expect(r.code).toBe(2); // a stopped batch is a configuration error
+      const batches = JSON.parse(r.stdout).batches as { file: string; state: string; counts: Record<string, number> }[];
+      expect(batches.find((b) => b.file === 'a.csv')?.state).toBe('stopped');
+      const after = batches.find((b) => b.file === 'b.csv');
+      expect(after?.state).toBe('completed');
+      expect(after?.counts.succeeded).toBe(3);
+    } finally {
+      await paystar.stop();
+    }
+  }, 90_000);
 });
 
 describe('crash safety (Vexora)', () => {
