@@ -8,7 +8,7 @@ export class Pacer {
   private nextSlot = 0;
   private pausedUntil = 0;
   private rate: number;
-  private lastSlowDown = 0;
+  private lastSlowDown = -Infinity;
   slowDowns = 0;
 
   constructor(private readonly configuredPerSecond: number) {
