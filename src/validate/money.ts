@@ -19,6 +19,8 @@ export function parseMoney(input: string, currency: string): MoneyParse {
   if (exponent === undefined) return { ok: false, rule: 'currency', message: `unknown currency ${currency}` };
   const raw = input.trim();
   if (raw === '') return { ok: false, rule: 'required', message: 'amount is required' };
+  // The common case first: plain digits with an optional decimal point.
+  if (PLAIN.test(raw)) return toMinor(raw, currency, exponent);
   if (/^[-−(]/.test(raw)) return { ok: false, rule: 'positive', message: 'amount must be positive' };
   if (/[eE]/.test(raw)) return { ok: false, rule: 'amount-format', message: 'scientific notation is not an amount: format the column as a number with decimals or as text' };
   if (/[^\d.,' \u00a0\u202f]/.test(raw))
@@ -37,7 +39,13 @@ export function parseMoney(input: string, currency: string): MoneyParse {
     normalised = raw.replace(',', '.');
   } else return { ok: false, rule: 'amount-format', message: `"${raw}" is not an amount` };
 
-  const [intPart, fracPart = ''] = normalised.split('.');
+  return toMinor(normalised, currency, exponent);
+}
+
+function toMinor(normalised: string, currency: string, exponent: number): MoneyParse {
+  const dot = normalised.indexOf('.');
+  const intPart = dot < 0 ? normalised : normalised.slice(0, dot);
+  const fracPart = dot < 0 ? '' : normalised.slice(dot + 1);
   if (fracPart.length > exponent)
     return {
       ok: false,
@@ -46,7 +54,13 @@ export function parseMoney(input: string, currency: string): MoneyParse {
     };
   const minor = BigInt(intPart + fracPart.padEnd(exponent, '0'));
   if (minor <= 0n) return { ok: false, rule: 'positive', message: 'amount must be greater than zero' };
-  return { ok: true, minor, text: formatMinorUnits(minor, exponent) };
+  return {
+    ok: true,
+    minor,
+    get text() {
+      return formatMinorUnits(minor, exponent);
+    },
+  };
 }
 
 /** Minor units → major-unit decimal text with exactly `exponent` decimals. */

@@ -32,14 +32,19 @@ export function accountColumnIndices(match: HeaderMatch): number[] {
   return out.sort((a, b) => a - b);
 }
 
+const NO_ISSUES: RowErrorRecord[] = [];
+
 export class RowValidator {
   private readonly seenReferences = new Map<string, number>();
-  private readonly specs: ColumnSpec[];
+  /** Each column rule with its column's index in the sheet, resolved once (this runs a million times). */
+  private readonly specs: { spec: ColumnSpec; index: number | undefined }[];
   private readonly columnTitle: (name: string) => string;
   private readonly entries: [string, number][];
+  private readonly amountIndex: number | undefined;
 
   constructor(private readonly options: ValidatorOptions) {
-    this.specs = options.rules.columns;
+    this.specs = options.rules.columns.map((spec) => ({ spec, index: options.match.columns.get(spec.name) }));
+    this.amountIndex = options.match.columns.get('amount');
     this.entries = [...options.match.columns.entries()];
     // Errors name the column as the sheet titles it, so the operator finds it.
     this.columnTitle = (name) => {
@@ -51,6 +56,7 @@ export class RowValidator {
   /** Required columns missing from the header: a file-level problem, reported once. */
   missingColumns(): RowErrorRecord[] {
     return this.specs
+      .map(({ spec }) => spec)
       .filter((spec) => spec.required && !this.options.match.columns.has(spec.name))
       .map((spec) => ({
         rowNumber: null,
@@ -70,10 +76,9 @@ export class RowValidator {
       if (value !== '') fields[name] = value;
     }
 
-    for (const spec of this.specs) {
+    for (const { spec, index } of this.specs) {
       const value = fields[spec.name] ?? '';
-      const index = this.options.match.columns.get(spec.name);
-      const note = index === undefined ? undefined : raw.notes?.[index];
+      const note = index === undefined || !raw.notes ? undefined : raw.notes[index];
       if (spec.identifier && note?.kind === 'number' && note.scientific) {
         issues.push({
           column: spec.name,
@@ -117,7 +122,7 @@ export class RowValidator {
       if (money.ok) amountMinor = money.minor;
       else issues.push({ column: 'amount', value: amountText, rule: money.rule, message: money.message });
     }
-    const amountNote = this.options.match.columns.has('amount') ? raw.notes?.[this.options.match.columns.get('amount')!] : undefined;
+    const amountNote = this.amountIndex === undefined || !raw.notes ? undefined : raw.notes[this.amountIndex];
     if (amountNote?.kind === 'formula-error')
       issues.push({ column: 'amount', value: amountNote.text, rule: 'formula', message: 'the amount formula has no value (error or not calculated): save the sheet in Excel first' });
 
@@ -136,7 +141,7 @@ export class RowValidator {
 
     if (amountMinor !== null && currencyOk) issues.push(...rules.check(fields, { currency, amountMinor }));
 
-    const rowIssues: RowErrorRecord[] = issues.map((i) => ({ ...i, column: this.columnTitle(i.column), rowNumber: raw.rowNumber }));
+    const rowIssues: RowErrorRecord[] = issues.length === 0 ? NO_ISSUES : issues.map((i) => ({ ...i, column: this.columnTitle(i.column), rowNumber: raw.rowNumber }));
     const invalid = rowIssues.length > 0;
     return {
       payout: {

@@ -222,21 +222,25 @@ export const countryProfiles: Record<VexoraCountry, CountryProfile> = {
   },
 };
 
+/** Every profile currency has exponent 2. */
+const UNIT = 100n;
+
 export function vexoraRowRules(config: VexoraConfig): RowRules {
   const profile = countryProfiles[config.country];
+  const minMinor = profile.min === undefined ? undefined : profile.min * UNIT;
+  const maxMinor = profile.max === undefined ? undefined : profile.max * UNIT;
   return {
     columns: profile.columns,
     currencies: [profile.currency],
     defaultCurrency: profile.currency,
     check(row, money: { currency: string; amountMinor: MinorUnits }): RowIssue[] {
       const issues: RowIssue[] = profile.extraCheck ? profile.extraCheck(row) : [];
-      const unit = 100n; // every profile currency has exponent 2
       const value = row.amount ?? '';
-      if (profile.integerOnly && money.amountMinor % unit !== 0n)
+      if (profile.integerOnly && money.amountMinor % UNIT !== 0n)
         issues.push({ column: 'amount', value, rule: 'integer-amount', message: `Vexora ${config.country} accepts whole amounts only` });
-      if (profile.min !== undefined && money.amountMinor < profile.min * unit)
+      if (minMinor !== undefined && money.amountMinor < minMinor)
         issues.push({ column: 'amount', value, rule: 'min-amount', message: `Vexora ${config.country} minimum is ${profile.min}` });
-      if (profile.max !== undefined && money.amountMinor > profile.max * unit)
+      if (maxMinor !== undefined && money.amountMinor > maxMinor)
         issues.push({ column: 'amount', value, rule: 'max-amount', message: `Vexora ${config.country} maximum is ${profile.max}` });
       if (config.country === 'IN' && !row['extra.ipAddress'] && !config.ipAddress)
         issues.push({ column: 'extra.ipAddress', value: '', rule: 'required', message: 'India needs the beneficiary IP address (extra.ipAddress column or config ipAddress)' });
@@ -258,5 +262,12 @@ export function beneficiaryFields(config: VexoraConfig, row: Readonly<Record<str
 
 /** tradeNo: "PB" + date + file hash + row, deterministic and unique per file row. */
 export function deriveVexoraReference(batchKey: string, rowNumber: number): string {
-  return `PB${batchKey.replace(/[^0-9A-Za-z]/g, '')}${String(rowNumber).padStart(7, '0')}`;
+  if (batchKey !== lastKey) {
+    lastKey = batchKey;
+    lastPrefix = `PB${batchKey.replace(/[^0-9A-Za-z]/g, '')}`;
+  }
+  return `${lastPrefix}${String(rowNumber).padStart(7, '0')}`;
 }
+// Every row of a sheet shares the prefix: computed once per batch, not per row.
+let lastKey = '';
+let lastPrefix = '';
