@@ -54,13 +54,7 @@ function toMinor(normalised: string, currency: string, exponent: number): MoneyP
     };
   const minor = BigInt(intPart + fracPart.padEnd(exponent, '0'));
   if (minor <= 0n) return { ok: false, rule: 'positive', message: 'amount must be greater than zero' };
-  return {
-    ok: true,
-    minor,
-    get text() {
-      return formatMinorUnits(minor, exponent);
-    },
-  };
+  return { ok: true, minor, text: formatMinorUnits(minor, exponent) };
 }
 
 /** Minor units → major-unit decimal text with exactly `exponent` decimals. */
