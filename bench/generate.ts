@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { seededRandom } from '../src/sandbox/faults.ts';
 
 export const GENERATOR_VERSION = 1;
 export const HEADER = 'amount,currency,account_number,mobile,email,first_name,last_name,note';
@@ -20,17 +21,8 @@ const FIRST = ['Ana', 'Lucía', 'Martín', 'Sofía', 'Juan Pablo', 'Valentina', 
 const LAST = ['Pérez', 'González', 'Rodríguez', 'Fernández', 'López', 'Martínez', 'García', 'Sánchez', 'Romero', 'Díaz'];
 const NOTES = ['November payout', 'Bonus, Q4', 'Refund "order 77"', 'Commission', 'Adjustment'];
 
-/** Small deterministic PRNG (mulberry32), so the same rows come out on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small deterministic PRNG, so the same rows come out on every run. */
+const rng = seededRandom;
 
 function csvCell(v: string): string {
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;

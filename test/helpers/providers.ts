@@ -283,14 +283,5 @@ export function openJournal(work: string): JournalView {
   };
 }
 
-/** Seeded PRNG (mulberry32), so a soak's kill schedule can be replayed from its seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (the sandbox's own), so a soak's kill schedule can be replayed from its seed. */
+export { seededRandom as seeded } from '../../src/sandbox/faults.ts';
