@@ -1,16 +1,16 @@
 // paybatch watch: the daemon. Watches the inbox (files taken only once completely written), keeps polling
 // open batches, serves provider callbacks, re-checks late reversals; one owner per work folder.
 import fs from 'node:fs';
+import path from 'node:path';
 import chokidar from 'chokidar';
 import { startCallbackServer, type CallbackServer } from '../callbacks/server.ts';
-import { processFile, type BatchSummary } from '../engine/batch.ts';
-import { quarantineUnlessJournaled, resumeUnfinished } from '../engine/inbox.ts';
+import type { BatchSummary } from '../engine/batch.ts';
+import { resumeUnfinished, takeInboxFile } from '../engine/inbox.ts';
 import { checkReversals } from '../engine/reversals.ts';
-import { claimFile, isCandidate } from '../intake/claim.ts';
+import { isCandidate } from '../intake/claim.ts';
 import { workFolders } from '../intake/folders.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
 import { humanLines, jsonDocument } from './output.ts';
-import path from 'node:path';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -84,23 +84,17 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
       while (queue.length && !stopping) {
         const file = queue.shift()!;
         if (!fs.existsSync(file)) continue;
-        const claimed = await claimFile(folders, file, Math.min(engine.config.intake.stableSeconds, 1), engine.config.intake.requireDoneFile);
-        if (!claimed) {
-          // Not ready (a done-file is awaited, or it is still changing): look again shortly.
-          if (fs.existsSync(file)) setTimeout(() => { if (!queue.includes(file)) queue.push(file); poke(); }, 1000).unref();
+        let summary: BatchSummary | undefined;
+        try {
+          summary = await takeInboxFile(engine, file, { noWait: true, stableSeconds: Math.min(engine.config.intake.stableSeconds, 1) });
+        } catch (err) {
+          // The daemon outlives one sheet's failure (a configuration error put the sheet back in the inbox).
+          log.error('sheet left for a later attempt', { file: path.basename(file), error: err instanceof Error ? err.message : String(err) });
           continue;
         }
-        log.info('file claimed', { file: claimed.name });
-        try {
-          announce(await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, noWait: true }));
-        } catch (err) {
-          // The daemon outlives one sheet's failure; the sheet is kept with a note (or resumed later).
-          try {
-            announce(await quarantineUnlessJournaled(engine, claimed.path, claimed.name, err));
-          } catch (again) {
-            log.error('sheet left for a later attempt', { file: claimed.name, error: again instanceof Error ? again.message : String(again) });
-          }
-        }
+        if (summary) announce(summary);
+        // Not ready (a done-file is awaited, or it is still changing): look again shortly.
+        else if (fs.existsSync(file)) setTimeout(() => { if (!queue.includes(file)) queue.push(file); poke(); }, 1000).unref();
       }
       try {
         for (const s of await resumeUnfinished(engine, { until: Date.now() + 50, retryStoppedAfterMs: 60_000 })) announce(s);

@@ -8,7 +8,7 @@ import { resolveProvider } from '../config/load.ts';
 import { getProvider, providerIds } from '../providers/registry.ts';
 import type { BatchRecord, Journal, RowErrorRecord } from '../journal/store.ts';
 import type { Logger } from '../log.ts';
-import { archiveDir, copyFile, moveFile, workFolders } from '../intake/folders.ts';
+import { archiveDir, copyFile, errorsFileBeside, isInside, moveFile, workFolders } from '../intake/folders.ts';
 import { sha256File } from '../intake/identity.ts';
 import { openSheet } from '../sheet/open.ts';
 import { SheetError } from '../sheet/types.ts';
@@ -17,6 +17,7 @@ import { parseMoney, formatMinorUnits } from '../validate/money.ts';
 import { currencyExponent } from '../validate/currencies.ts';
 import { BatchRunner, BatchStopped, toRequest } from './runner.ts';
 import { ingestSheet } from './ingest.ts';
+import { columnTitle } from '../validate/rows.ts';
 import { reportsDir, resultStatusOf, writeReportsFor } from './reporting.ts';
 import type { Runtimes } from './runtime.ts';
 
@@ -118,7 +119,7 @@ async function writeFileLevelErrors(file: string, fileName: string, errors: RowE
 async function rejectWholeFile(engine: Engine, filePath: string, name: string, origin: FileOptions['origin'], errors: RowErrorRecord[]): Promise<string> {
   const folders = workFolders(engine.config.workDir);
   const kept = origin === 'inbox' ? moveFile(filePath, folders.rejected, name) : copyFile(filePath, folders.rejected, name);
-  const errorsCsv = `${kept}.errors.csv`.replace(/\.(csv|xlsx|txt|tsv)\.errors\.csv$/i, '.errors.csv');
+  const errorsCsv = errorsFileBeside(kept);
   await writeFileLevelErrors(errorsCsv, name, errors);
   return errorsCsv;
 }
@@ -195,7 +196,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
         const found = issues.get(p.id);
         if (!found?.length) continue;
         invalid++;
-        const records = found.map((i) => ({ rowNumber: p.rowNumber, column: sheet.header[match.columns.get(i.column) ?? -1] || i.column, value: i.value, rule: i.rule, message: i.message }));
+        const records = found.map((i) => ({ rowNumber: p.rowNumber, column: columnTitle(sheet.header, match, i.column), value: i.value, rule: i.rule, message: i.message }));
         journal.insertRows(batchId, providerId, [], records);
         journal.transition(p.id, 'invalid', { errorMessage: records.map((r) => `${r.column}: ${r.message}`).join('; ') }, { type: 'preflight-invalid' });
         if (p.amountMinor !== null && p.currency) totals.set(p.currency, (totals.get(p.currency) ?? 0n) - p.amountMinor);
@@ -245,7 +246,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     return summarize(engine, batch, [`run "paybatch approve ${batchId}" to release it`]);
   }
   journal.updateBatch(batchId, { state: 'submitting' });
-  return resumeBatch(engine, batchId, { ...options, sourcePath: filePath, name } as FileOptions & { sourcePath: string });
+  return resumeBatch(engine, batchId, { ...options, name });
 }
 
 /** The summary of a sheet rejected before it became a batch. */
@@ -282,7 +283,7 @@ async function finishRejected(engine: Engine, batchId: string, filePath: string,
   const folders = workFolders(config.workDir);
   const batch = journal.getBatch(batchId)!;
   const kept = options.origin === 'inbox' ? moveFile(filePath, folders.rejected, name) : copyFile(filePath, folders.rejected, name);
-  const besideFile = kept.replace(/(\.[^.]+)?$/, '.errors.csv');
+  const besideFile = errorsFileBeside(kept);
   const { paths } = await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
   if (paths.errors_csv) fs.copyFileSync(paths.errors_csv, besideFile);
   journal.updateBatch(batchId, { archivedPath: kept, errorsCsv: paths.errors_csv });
@@ -294,7 +295,7 @@ async function finishRejected(engine: Engine, batchId: string, filePath: string,
  * Drives a journaled batch as far as it can go: submits what is ready, polls until every row is final (or
  * `until`), then writes the reports and archives the sheet when nothing is open.
  */
-export async function resumeBatch(engine: Engine, batchId: string, options: Partial<FileOptions> & { sourcePath?: string } = {}): Promise<BatchSummary> {
+export async function resumeBatch(engine: Engine, batchId: string, options: Partial<FileOptions> = {}): Promise<BatchSummary> {
   const { journal, config, log } = engine;
   let batch = journal.getBatch(batchId);
   if (!batch) throw new Error(`no batch ${batchId}`);
@@ -326,7 +327,7 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
       }
     }
     journal.updateBatch(batchId, { state: 'completed', completedAt: new Date().toISOString(), balances }, { type: 'batch-completed' });
-    archiveSheet(engine, journal.getBatch(batchId)!, options);
+    archiveSheet(engine, journal.getBatch(batchId)!);
   }
   batch = journal.getBatch(batchId)!;
   const signature = `${batch.state}:${JSON.stringify(journal.counts(batchId))}`;
@@ -340,12 +341,10 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
   return summarize(engine, batch, notes);
 }
 
-function archiveSheet(engine: Engine, batch: BatchRecord, options: Partial<FileOptions> & { sourcePath?: string }): void {
+function archiveSheet(engine: Engine, batch: BatchRecord): void {
   const folders = workFolders(engine.config.workDir);
   const source = batch.sourcePath;
   if (!source || !fs.existsSync(source) || batch.archivedPath) return;
-  const inProcessing = path.resolve(source).startsWith(path.resolve(folders.processing) + path.sep);
-  const target = inProcessing ? moveFile(source, archiveDir(folders), batch.fileName) : copyFile(source, archiveDir(folders), batch.fileName);
+  const target = isInside(folders.processing, source) ? moveFile(source, archiveDir(folders), batch.fileName) : copyFile(source, archiveDir(folders), batch.fileName);
   engine.journal.updateBatch(batch.id, { archivedPath: target }, { type: 'batch-archived', detail: { path: target } });
-  void options;
 }

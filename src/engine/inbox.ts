@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import type { BatchState } from '../journal/store.ts';
 import { claimFile, listInbox } from '../intake/claim.ts';
-import { moveFile, workFolders } from '../intake/folders.ts';
+import { isInside, moveFile, workFolders } from '../intake/folders.ts';
 import { ConfigError } from '../config/secrets.ts';
 import { processFile, quarantine, resumeBatch, type BatchSummary, type Engine } from './batch.ts';
 import { sha256File } from '../intake/identity.ts';
@@ -49,7 +49,7 @@ export async function resumeUnfinished(
       // Read the sheet again from the start rather than pay a partial batch.
       engine.journal.discardUnsentBatch(id);
       if (batch.sourcePath && fs.existsSync(batch.sourcePath)) {
-        const inProcessing = batch.sourcePath.startsWith(workFolders(engine.config.workDir).processing);
+        const inProcessing = isInside(workFolders(engine.config.workDir).processing, batch.sourcePath);
         out.push(await processFile(engine, batch.sourcePath, { origin: inProcessing ? 'inbox' : 'run', name: batch.fileName, provider: batch.provider, ...options }));
       }
       continue;
@@ -59,19 +59,32 @@ export async function resumeUnfinished(
   return out;
 }
 
-export async function processInbox(engine: Engine, options: { until?: number; noWait?: boolean }): Promise<BatchSummary[]> {
+/**
+ * Takes one inbox file: claims it once it is completely written (undefined while it is not), then processes
+ * it. A sheet that fails is never stranded in processing/: it is kept in rejected/ with a note, or left for its
+ * batch to be resumed (a configuration error puts it back in the inbox and is thrown).
+ */
+export async function takeInboxFile(
+  engine: Engine,
+  file: string,
+  options: { until?: number; noWait?: boolean; stableSeconds?: number },
+): Promise<BatchSummary | undefined> {
   const folders = workFolders(engine.config.workDir);
+  const claimed = await claimFile(folders, file, options.stableSeconds ?? engine.config.intake.stableSeconds, engine.config.intake.requireDoneFile);
+  if (!claimed) return undefined;
+  engine.log.info('file claimed', { file: claimed.name, provider: claimed.provider ?? engine.config.provider });
+  try {
+    return await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, until: options.until, noWait: options.noWait });
+  } catch (err) {
+    return quarantineUnlessJournaled(engine, claimed.path, claimed.name, err);
+  }
+}
+
+export async function processInbox(engine: Engine, options: { until?: number; noWait?: boolean }): Promise<BatchSummary[]> {
   const out: BatchSummary[] = [];
-  for (const file of listInbox(folders)) {
-    const claimed = await claimFile(folders, file, engine.config.intake.stableSeconds, engine.config.intake.requireDoneFile);
-    if (!claimed) continue;
-    engine.log.info('file claimed', { file: claimed.name, provider: claimed.provider ?? engine.config.provider });
-    try {
-      out.push(await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, ...options }));
-    } catch (err) {
-      // One sheet's failure must not strand it in processing/ nor stop the rest of the inbox.
-      out.push(await quarantineUnlessJournaled(engine, claimed.path, claimed.name, err));
-    }
+  for (const file of listInbox(workFolders(engine.config.workDir))) {
+    const summary = await takeInboxFile(engine, file, options);
+    if (summary) out.push(summary);
   }
   return out;
 }

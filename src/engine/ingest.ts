@@ -48,8 +48,7 @@ export async function ingestSheet(
   const match = matchHeaders(sheet.header, providerAliases(rules));
   const validator = new RowValidator({ header: sheet.header, match, rules, provider: input.module, batchKey: input.batchKey });
   const fileErrors: RowErrorRecord[] = [
-    ...validator.missingColumns(),
-    ...match.problems.map((p) => ({ rowNumber: 1, column: p.column, value: '', rule: 'header', message: p.message })),
+    ...validator.fileProblems(),
   ];
   journal.updateBatch(batchId, {
     header: sheet.header,

@@ -11,7 +11,7 @@ import { SheetError } from '../sheet/types.ts';
 import type { PayoutRequest } from '../providers/types.ts';
 import { formatMinorUnits } from '../validate/money.ts';
 import { currencyExponent } from '../validate/currencies.ts';
-import { RowValidator, providerAliases } from '../validate/rows.ts';
+import { RowValidator, columnTitle, providerAliases } from '../validate/rows.ts';
 import type { ValidationError } from '../report/types.ts';
 import type { BatchSummary } from './batch.ts';
 import { Runtimes } from './runtime.ts';
@@ -46,8 +46,7 @@ export async function validateFile(options: { config?: string; work?: string; pr
   }
   const match = matchHeaders(sheet.header, providerAliases(rules));
   const validator = new RowValidator({ header: sheet.header, match, rules, provider: resolved.module, batchKey: 'validate-00000000' });
-  for (const e of validator.missingColumns()) errors.push({ file: name, row: null, column: e.column, value: '', rule: e.rule, message: e.message });
-  for (const p of match.problems) errors.push({ file: name, row: 1, column: p.column, value: '', rule: 'header', message: p.message });
+  for (const e of validator.fileProblems()) errors.push({ file: name, row: e.rowNumber, column: e.column, value: '', rule: e.rule, message: e.message });
   const fileLevel = errors.length > 0;
   const valid: PayoutRequest[] = [];
   const invalidRows = new Set<number>();
@@ -83,7 +82,7 @@ export async function validateFile(options: { config?: string; work?: string; pr
       const issues = await runtime.adapter.preflight(valid);
       for (const p of valid) {
         for (const i of issues.get(p.payoutId) ?? []) {
-          errors.push({ file: name, row: p.rowNumber, column: sheet.header[match.columns.get(i.column) ?? -1] || i.column, value: i.value, rule: i.rule, message: i.message });
+          errors.push({ file: name, row: p.rowNumber, column: columnTitle(sheet.header, match, i.column), value: i.value, rule: i.rule, message: i.message });
           invalidRows.add(p.rowNumber);
         }
       }

@@ -63,6 +63,16 @@ export function archiveDir(folders: WorkFolders, at = DateTime.utc()): string {
   return dir;
 }
 
+/** True when `file` is inside `dir` (resolved paths). */
+export function isInside(dir: string, file: string): boolean {
+  return path.resolve(file).startsWith(path.resolve(dir) + path.sep);
+}
+
+/** The errors file kept beside a rejected sheet: `payouts.csv` → `payouts.errors.csv`. */
+export function errorsFileBeside(sheet: string): string {
+  return `${sheet}.errors.csv`.replace(/\.(csv|xlsx|txt|tsv)\.errors\.csv$/i, '.errors.csv');
+}
+
 /** Moves a file (rename; copy + unlink across devices). Answers the new path. */
 export function moveFile(from: string, toDir: string, name = path.basename(from)): string {
   fs.mkdirSync(toDir, { recursive: true, mode: 0o700 });

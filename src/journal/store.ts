@@ -567,18 +567,6 @@ export class Journal {
     this.db.transaction(() => this.event('journal-synced', null, null, null, null))();
   }
 
-  startAttempt(payoutId: string, kind: 'create' | 'query' | 'prepare'): number {
-    return Number(
-      this.db.prepare('INSERT INTO attempts (payout_id, kind, started_at) VALUES (?, ?, ?)').run(payoutId, kind, now()).lastInsertRowid,
-    );
-  }
-
-  finishAttempt(attemptId: number, outcome: string, detail?: unknown): void {
-    this.db
-      .prepare('UPDATE attempts SET finished_at = ?, outcome = ?, detail = ? WHERE id = ?')
-      .run(now(), outcome, detail === undefined ? null : detailJson(detail), attemptId);
-  }
-
   getPayee(provider: string, key: string): { prepared: Record<string, string>; ready: boolean } | undefined {
     const r = this.db.prepare('SELECT prepared_json, state FROM payees WHERE provider = ? AND payee_key = ?').get(provider, key) as
       | { prepared_json: string; state: string }
@@ -615,11 +603,5 @@ export class Journal {
       if (r) return this.payout(r);
     }
     return undefined;
-  }
-
-  eventsOf(payoutId: string): { type: string; from: string | null; to: string | null; detail: string | null; at: string }[] {
-    return this.db
-      .prepare('SELECT type, from_status AS "from", to_status AS "to", detail, at FROM events WHERE payout_id = ? ORDER BY id')
-      .all(payoutId) as never;
   }
 }

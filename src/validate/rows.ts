@@ -34,11 +34,16 @@ export function accountColumnIndices(match: HeaderMatch): number[] {
 
 const NO_ISSUES: RowErrorRecord[] = [];
 
+/** Errors name a column as the sheet titles it (so the operator finds it), else by its canonical name. */
+export function columnTitle(header: readonly string[], match: HeaderMatch, name: string): string {
+  const index = match.columns.get(name);
+  return index === undefined ? name : header[index] || name;
+}
+
 export class RowValidator {
   private readonly seenReferences = new Map<string, number>();
   /** Each column rule with its column's index in the sheet, resolved once (this runs a million times). */
   private readonly specs: { spec: ColumnSpec; index: number | undefined }[];
-  private readonly columnTitle: (name: string) => string;
   private readonly entries: [string, number][];
   private readonly amountIndex: number | undefined;
 
@@ -46,16 +51,11 @@ export class RowValidator {
     this.specs = options.rules.columns.map((spec) => ({ spec, index: options.match.columns.get(spec.name) }));
     this.amountIndex = options.match.columns.get('amount');
     this.entries = [...options.match.columns.entries()];
-    // Errors name the column as the sheet titles it, so the operator finds it.
-    this.columnTitle = (name) => {
-      const index = options.match.columns.get(name);
-      return index === undefined ? name : options.header[index] || name;
-    };
   }
 
-  /** Required columns missing from the header: a file-level problem, reported once. */
-  missingColumns(): RowErrorRecord[] {
-    return this.specs
+  /** Required columns missing, doubled columns: file-level problems (every row is unusable), reported once. */
+  fileProblems(): RowErrorRecord[] {
+    const missing: RowErrorRecord[] = this.specs
       .map(({ spec }) => spec)
       .filter((spec) => spec.required && !this.options.match.columns.has(spec.name))
       .map((spec) => ({
@@ -65,6 +65,8 @@ export class RowValidator {
         rule: 'missing-column',
         message: `the sheet has no ${spec.name} column (accepted titles: ${[spec.name, ...(spec.aliases ?? [])].join(', ')})`,
       }));
+    const header = this.options.match.problems.map((p) => ({ rowNumber: 1, column: p.column, value: '', rule: 'header', message: p.message }));
+    return [...missing, ...header];
   }
 
   validate(raw: RawRow): ValidatedRow {
@@ -141,7 +143,7 @@ export class RowValidator {
 
     if (amountMinor !== null && currencyOk) issues.push(...rules.check(fields, { currency, amountMinor }));
 
-    const rowIssues: RowErrorRecord[] = issues.length === 0 ? NO_ISSUES : issues.map((i) => ({ ...i, column: this.columnTitle(i.column), rowNumber: raw.rowNumber }));
+    const rowIssues: RowErrorRecord[] = issues.length === 0 ? NO_ISSUES : issues.map((i) => ({ ...i, column: columnTitle(this.options.header, this.options.match, i.column), rowNumber: raw.rowNumber }));
     const invalid = rowIssues.length > 0;
     return {
       payout: {

@@ -9,16 +9,16 @@ import { PAYEE_STATS_PATH } from '../../src/providers/yuansfer/sandbox.ts';
 import { readCsv, startSandboxProcess, tempDir, type SandboxProcess } from '../helpers/cli.ts';
 import {
   allProviders,
-  batchOf,
   clearFaults,
   openJournal,
   resubmitsOnNotFound,
   runConfig,
   runToExit,
   sandboxConfig,
+  maxCreatedOf,
+  runUntilSettled,
   statsOf,
   writeSheet,
-  type BatchDoc,
   type ProviderId,
 } from '../helpers/providers.ts';
 
@@ -91,16 +91,10 @@ for (const id of allProviders) {
           const crashed = await runToExit(['run', sheet.file, '--config', cfg], { env: { PAYBATCH_CRASH_AT: `${point}:${passOf(point)}` } });
           expect(crashed.signal, `the crashed run should die by SIGKILL\nstdout: ${crashed.stdout}\nstderr: ${crashed.stderr}`).toBe('SIGKILL');
 
-          let batch: BatchDoc | undefined;
-          for (let restart = 0; restart < 3 && (!batch || batch.counts.pending > 0); restart++) {
-            const r = await runToExit(['run', sheet.file, '--config', cfg, '--json'], { timeoutMs: 60_000 });
-            expect(r.signal).toBeNull();
-            batch = batchOf(r);
-          }
-          batch = batch!;
+          const batch = await runUntilSettled(sheet.file, cfg, 60_000);
 
           const stats = await statsOf(sandbox.url);
-          maxCreated = Math.max(maxCreated, ...sheet.references.map((ref) => stats.created[ref] ?? 0));
+          maxCreated = Math.max(maxCreated, maxCreatedOf(stats, sheet.references));
           for (const ref of sheet.references) expect(stats.created[ref] ?? 0, `payouts created for ${ref}`).toBeLessThanOrEqual(1);
 
           expect(batch.rows).toBe(ROWS);

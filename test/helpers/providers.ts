@@ -237,6 +237,25 @@ export function batchOf(r: CliResult): BatchDoc {
   return doc.batches[0]!;
 }
 
+/**
+ * Runs `paybatch run <file>` again (up to 3 times) until no row is pending, as an operator would after a
+ * crash; every run must end by itself.
+ */
+export async function runUntilSettled(file: string, cfg: string, timeoutMs: number): Promise<BatchDoc> {
+  let batch: BatchDoc | undefined;
+  for (let i = 0; i < 3 && (!batch || batch.counts.pending > 0); i++) {
+    const r = await runToExit(['run', file, '--config', cfg, '--json'], { timeoutMs });
+    if (r.signal !== null) throw new Error(`paybatch run ended by ${r.signal}\nstderr: ${r.stderr}`);
+    batch = batchOf(r);
+  }
+  return batch!;
+}
+
+/** Payouts the sandbox created per reference: the largest count among `references` (more than 1 = paid twice). */
+export function maxCreatedOf(stats: SandboxStats, references: readonly string[]): number {
+  return Math.max(0, ...references.map((ref) => stats.created[ref] ?? 0));
+}
+
 // ---- the sandbox's control endpoints not wrapped by cli.ts ------------------------------------------------
 
 export async function clearFaults(url: string): Promise<void> {

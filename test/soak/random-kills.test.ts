@@ -11,13 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsv, sleep, startSandboxProcess, tempDir } from '../helpers/cli.ts';
 import {
   allProviders,
-  batchOf,
   openJournal,
   resubmitsOnNotFound,
   runConfig,
   runToExit,
   sandboxConfig,
   seeded,
+  maxCreatedOf,
+  runUntilSettled,
   statsOf,
   writeSheet,
   type BatchDoc,
@@ -119,16 +120,10 @@ async function soak(plan: Plan): Promise<Outcome> {
       if (exitedByItself) break;
     }
 
-    let batch: BatchDoc | undefined;
-    for (let i = 0; i < 3 && (!batch || batch.counts.pending > 0); i++) {
-      const r = await runToExit(['run', sheet.file, '--config', cfg, '--json'], { timeoutMs: 120_000 });
-      expect(r.signal).toBeNull();
-      batch = batchOf(r);
-    }
-    batch = batch!;
+    const batch = await runUntilSettled(sheet.file, cfg, 120_000);
 
     const stats = await statsOf(sandbox.url);
-    const maxCreated = Math.max(0, ...sheet.references.map((ref) => stats.created[ref] ?? 0));
+    const maxCreated = maxCreatedOf(stats, sheet.references);
     console.log(`random kills ${id} (seed ${seed}): ${killed} kills; max payouts created per reference ${maxCreated}`);
     for (const ref of sheet.references) expect(stats.created[ref] ?? 0, `payouts created for ${ref}`).toBeLessThanOrEqual(1);
     expect(batch.rows).toBe(rows);
