@@ -1,5 +1,7 @@
-// Provider notifications (DESIGN §6): verified where the provider signs, replays refused, then the row is
-// queried — a callback is a reason to ask, never the truth on its own.
+// Provider notifications (DESIGN §6): verified where the provider signs, acted on once, then the row is
+// queried — a callback is a reason to ask, never the truth on its own. Providers resend a notification until
+// they read their acknowledgement (Starpay says so; Pockyt and Vexora retry for hours), so a byte-identical
+// repeat of an accepted callback gets the same acknowledgement and triggers nothing.
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,11 +52,13 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
       log.warn('callback rejected', { provider: providerId, reason: verdict.reason, remote: req.socket.remoteAddress });
       return reply(401, 'rejected');
     }
+    const ack = adapter.callbackAck ?? { status: 200, contentType: 'text/plain', body: 'OK' };
     const digest = crypto.createHash('sha256').update(providerId).update('\n').update(body).digest('hex');
     if (!journal.rememberCallback(providerId, digest)) {
+      // Already acted on: answering anything but the ack would only make the provider send it again.
       stats.replayed++;
-      log.warn('callback replay refused', { provider: providerId, reference: verdict.merchantReference });
-      return reply(409, 'replayed');
+      log.info('callback repeated: acknowledged again, not acted on', { provider: providerId, reference: verdict.merchantReference });
+      return reply(ack.status, ack.body, ack.contentType);
     }
     const payout = journal.findPayoutForCallback(providerId, verdict.merchantReference, verdict.providerReference);
     if (!payout) {
@@ -67,7 +71,6 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
       log.info('callback accepted: the payout will be queried', { provider: providerId, reference: verdict.merchantReference });
       options.onAccepted();
     }
-    const ack = adapter.callbackAck ?? { status: 200, contentType: 'text/plain', body: 'OK' };
     reply(ack.status, ack.body, ack.contentType);
   }
 

@@ -29,6 +29,9 @@ export interface PayoutRequest {
   additional: Readonly<Record<string, string>>;
   /** What prepare() produced and the journal cached (Yuansfer customerNo/accountToken). */
   prepared?: Readonly<Record<string, string>>;
+  /** The provider's reference for this payout as journaled (from the create answer or an earlier query),
+   *  so a query can check that its answer describes the same payout. */
+  providerReference?: string;
 }
 
 /** What a provider said about a payout's state. */
@@ -51,13 +54,17 @@ export interface StatusReading {
  * - unknown: may have been created; only a query may resolve it (DESIGN §3 rule 3).
  *   `alreadyCreated` marks a duplicate-reference answer (rule 4): query it, never fail it.
  * - stop: a configuration/credential error: nothing was created and nothing else should be sent.
+ * - hold: definitely not created, and the merchant's account cannot pay now (Yuansfer 000040, insufficient
+ *   balance): the row goes back to the queue and the batch is held until `paybatch approve`, as the
+ *   balance pre-check holds it.
  */
 export type SubmitOutcome =
   | { kind: 'accepted'; reading: StatusReading }
   | { kind: 'rejected'; code: string; message: string; raw?: string }
   | { kind: 'notSent'; cause: string; retryAfterMs?: number; throttled?: boolean }
   | { kind: 'unknown'; cause: string; alreadyCreated?: boolean }
-  | { kind: 'stop'; code: string; message: string };
+  | { kind: 'stop'; code: string; message: string }
+  | { kind: 'hold'; code: string; message: string };
 
 export type QueryOutcome =
   | { kind: 'status'; reading: StatusReading }
@@ -202,6 +209,8 @@ export interface ProviderModule<C extends ProviderBlock = ProviderBlock> {
   referencePattern: { pattern: RegExp; hint: string };
   createAdapter(config: C, ctx: AdapterContext): ProviderAdapter;
   startSandbox(options: SandboxStartOptions): Promise<SandboxHandle>;
+  /** The provider's own sandbox settings, beside the shared ones (src/sandbox/settings.ts), if it has any. */
+  sandboxSettingsSchema?: z.ZodObject;
   /** Field names whose values are secret or personal and must be masked in logs. */
   sensitiveFields: string[];
 }

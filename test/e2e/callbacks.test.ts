@@ -1,10 +1,11 @@
 // Issue 6, promise 7: provider callbacks are verified, for each provider. `paybatch watch` serves
 // POST /callbacks/<provider> on the configured port and, with the provider's callbackUrl left null, sends
-// http://127.0.0.1:<port>/callbacks/<id> as the notify URL. Forged (bad signature), tampered (valid
-// signature, one field changed), replayed (same bytes twice → 409) and oversized (> maxBodyBytes → 413)
-// callbacks are refused and logged; a valid one is acknowledged as the provider expects and only triggers a
-// query: the row's status always comes from the provider's answer. StarPago signs nothing (documented): its
-// callbacks are a trigger only.
+// http://127.0.0.1:<port>/callbacks/<id> as the notify URL (Vexora, whose notifyUrl is mandatory, names that
+// URL as its callbackUrl). Forged (bad signature), tampered (valid signature, one field changed) and oversized
+// (> maxBodyBytes → 413) callbacks are refused and logged; a valid one is acknowledged as the provider expects
+// and only triggers a query: the row's status always comes from the provider's answer. A byte-identical
+// repeat (providers resend until they read their ack) is acknowledged the same way and triggers nothing.
+// StarPago signs nothing (documented): its callbacks are a trigger only.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -54,7 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(Object.values(sandboxes).map((s) => s.stop()));
-  console.log('callbacks refused by kind and provider:', JSON.stringify(refused));
+  console.log('callbacks refused (and repeats acknowledged) by kind and provider:', JSON.stringify(refused));
 });
 
 interface Reply {
@@ -80,7 +81,7 @@ function post(url: string, body: string | Buffer, headers: Record<string, string
 /** The acknowledgement each adapter declares (what the real provider expects back). */
 function ackOf(provider: ProviderName): CallbackAck {
   const module = getProvider(provider)!;
-  const block = module.configSchema.parse({ baseUrl: 'http://127.0.0.1:9', ...sandboxCredentials(provider) });
+  const block = module.configSchema.parse({ baseUrl: 'http://127.0.0.1:9', callbackUrl: 'http://127.0.0.1:9/callbacks', ...sandboxCredentials(provider) });
   const adapter = module.createAdapter(block as never, { log: silentLogger() });
   return adapter.callbackAck ?? { status: 200, contentType: 'text/plain', body: 'OK' };
 }
@@ -111,7 +112,7 @@ const crafters: Record<ProviderName, Crafter> = {
       tradeNo: r.reference,
       amount: r.amount,
       status: claim === 'succeeded' ? '0000' : '00029',
-      // Never byte-identical to what the sandbox itself will send later (that would be refused as a replay).
+      // Never byte-identical to what the sandbox itself will send later (that would be a repeat, not acted on).
       message: `${claim === 'succeeded' ? 'success' : 'REJECTED_TRANSACTION'} (test ${++serial})`,
     });
     return {
@@ -238,20 +239,20 @@ function logLines(work: string): Record<string, unknown>[] {
 }
 
 describe.each(PROVIDERS)('callbacks: %s', (provider) => {
-  it('served by watch: forged, tampered, replayed and oversized callbacks refused and logged; valid ones acknowledged and only trigger a query', async () => {
+  it('served by watch: forged, tampered and oversized callbacks refused and logged; valid ones (and their repeats) acknowledged and only trigger a query', async () => {
     const sandbox = sandboxes[provider];
     const work = path.join(dir, `work-${provider}`);
     const port = await freePort();
+    const endpoint = `http://127.0.0.1:${port}/callbacks/${provider}`;
     const cfg = writeJson(
       path.join(dir, `${provider}.json`),
       paybatchConfig(
         work,
         // Long poll intervals: anything settled within seconds was settled because a callback asked.
-        { [provider]: { url: sandbox.url, block: { poll: { firstAfterSeconds: 30, maxIntervalSeconds: 60, deadlineHours: 1 }, callbackUrl: null } } },
+        { [provider]: { url: sandbox.url, block: { poll: { firstAfterSeconds: 30, maxIntervalSeconds: 60, deadlineHours: 1 }, callbackUrl: provider === 'vexora' ? endpoint : null } } },
         { callbacks: { port, maxBodyBytes: MAX_BODY } },
       ),
     );
-    const endpoint = `http://127.0.0.1:${port}/callbacks/${provider}`;
     const refs = ['ok', 'fail', 'stuck'].map((t, i) => refFor(provider, `CB${t}`, i));
     const watch = spawnCli(['watch', '--config', cfg]);
     let out = '';
@@ -346,11 +347,14 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
       await sleep(300);
       expect(statuses(work).get(refs[2]!)).toBe('submitted'); // the callback's claim was not believed
 
-      // Replayed: the same bytes again are refused and trigger nothing.
+      // Repeated: the same bytes again get the provider's acknowledgement (it resends until it reads it) and
+      // trigger nothing.
       q = await queries();
       const replay = await post(endpoint, valid.body, valid.headers);
-      expect(replay.status).toBe(409);
-      count(provider, 'replayed');
+      expect(replay.status).toBe(ack.status);
+      expect(replay.body).toBe(ack.body);
+      expect(replay.contentType).toBe(ack.contentType);
+      count(provider, 'repeated');
       await sleep(600);
       expect(await queries()).toBe(q);
 
@@ -372,7 +376,7 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
         () => {
           const l = logLines(work);
           const rejected = l.filter((x) => x.message === 'callback rejected' && x.provider === provider);
-          const replays = l.filter((x) => x.message === 'callback replay refused' && x.provider === provider);
+          const replays = l.filter((x) => x.message === 'callback repeated: acknowledged again, not acted on' && x.provider === provider);
           const large = l.filter((x) => x.message === 'callback body too large');
           return rejected.length >= expected.rejected && replays.length >= expected.replay && large.length >= expected.tooLarge ? { rejected, replays, large } : undefined;
         },

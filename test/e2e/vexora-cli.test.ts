@@ -32,6 +32,8 @@ function configFor(work: string, extra: Record<string, unknown> = {}): string {
       vexora: {
         baseUrl: sandbox.url,
         ...vexoraCredentials,
+        // Required for a live Vexora (notifyUrl is mandatory); not loopback, so the sandbox never calls it.
+        callbackUrl: 'https://merchant.invalid/paybatch/callbacks/vexora',
         rate: { perSecond: 50, concurrency: 4 },
         poll: { firstAfterSeconds: 0.2, maxIntervalSeconds: 0.5, deadlineHours: 1 },
         notFoundWindowSeconds: 0.5,

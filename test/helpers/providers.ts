@@ -188,7 +188,8 @@ export function runConfig(file: string, id: ProviderId, work: string, url: strin
     provider: id,
     // Balances are not what these suites test; a hold would only hide what they do test.
     balanceCheck: false,
-    providers: { [id]: { baseUrl: url, ...credentialsOf(id), ...fastProviderSettings, ...overrides } },
+    // A live Vexora block must name its notify URL (not loopback: the sandbox never calls it).
+    providers: { [id]: { baseUrl: url, ...credentialsOf(id), ...(id === 'vexora' ? { callbackUrl: 'https://merchant.invalid/paybatch/callbacks/vexora' } : {}), ...fastProviderSettings, ...overrides } },
   });
 }
 

@@ -265,6 +265,9 @@ export interface ProviderTarget {
   block?: Record<string, unknown>;
 }
 
+/** A notify URL for live Vexora blocks that tests do not serve (not loopback: the sandbox skips it). */
+export const UNUSED_VEXORA_CALLBACK = 'https://merchant.invalid/paybatch/callbacks/vexora';
+
 /**
  * A paybatch configuration object for `work`, pointing each named provider at its sandbox with the
  * built-in credentials, fast polling and a short intake; `extra` overrides top-level keys.
@@ -275,6 +278,8 @@ export function paybatchConfig(work: string, targets: Partial<Record<ProviderNam
     providers[id] = {
       baseUrl: t.url,
       ...(t.url === 'sandbox' ? {} : sandboxCredentials(id)),
+      // A live Vexora block must name its notify URL; a non-loopback one the sandboxes never call.
+      ...(t.url !== 'sandbox' && id === 'vexora' ? { callbackUrl: UNUSED_VEXORA_CALLBACK } : {}),
       rate: { perSecond: 50, concurrency: 4 },
       poll: FAST_POLL,
       timeoutSeconds: 5,

@@ -189,7 +189,9 @@ describe('starpay: credentials and signatures', () => {
 
   it('missing or unreadable credentials stop before anything is sent', async () => {
     expect(await adapterFor({ privateKey: undefined }).submit(payout())).toMatchObject({ kind: 'stop', code: 'config' });
-    expect(await adapterFor({ privateKey: 'not a key' }).query(payout())).toMatchObject({ kind: 'stop', code: 'config' });
+    // A garbage key is refused by the config schema at load; an adapter built past it still stops.
+    expect(starpayProvider.configSchema.safeParse({ ...configFor(), privateKey: 'not a key' }).success).toBe(false);
+    expect(await starpayProvider.createAdapter({ ...configFor(), privateKey: 'not a key' }, { log: silentLogger() }).query(payout())).toMatchObject({ kind: 'stop', code: 'config' });
   });
 
   it('the sandbox verifies over the raw request bytes: re-serialised, tampered or unsigned bodies fail', async () => {

@@ -47,6 +47,8 @@ function adapterFor(url: string, over: Record<string, unknown> = {}, callbackUrl
     secret: SECRET,
     country: 'AR',
     timeoutSeconds: 1,
+    // A live block must name one (the adapter sends the URL the engine hands it, below, as notifyUrl).
+    callbackUrl: 'https://merchant.invalid/paybatch/callbacks/vexora',
     ...over,
   });
   return vexoraProvider.createAdapter(config, { log: silentLogger(), callbackUrl });

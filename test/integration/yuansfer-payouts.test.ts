@@ -131,11 +131,12 @@ describe('yuansfer adapter against the sandbox', () => {
     expect(sandbox.server.ledger.get(p.merchantReference)).toBeUndefined();
   });
 
-  it('rejects an unknown customer (000021) and an amount over the balance (000040)', async () => {
+  it('rejects an unknown customer (000021); an amount over the balance (000040) holds the batch, nothing created', async () => {
     const unknown = payout({ customer_no: '2000999999999999999999', account_token: SEEDED_PAYEE.accountToken });
     expect(await adapter.submit(unknown)).toMatchObject({ kind: 'rejected', code: '000021' });
     const huge = await preparedPayout(adapter, '1234560012', { amountMinor: 100_000_000_00n });
-    expect(await adapter.submit(huge)).toMatchObject({ kind: 'rejected', code: '000040' });
+    expect(await adapter.submit(huge)).toMatchObject({ kind: 'hold', code: '000040' });
+    expect(sandbox.server.ledger.get(huge.merchantReference)).toBeUndefined();
   });
 
   it('reads the payor balance', async () => {

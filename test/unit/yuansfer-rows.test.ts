@@ -112,7 +112,8 @@ describe('yuansfer configuration', () => {
     expect(config).toMatchObject({
       baseUrl: 'sandbox',
       payoutAccountsPath: '/v3/payee/payout-accounts',
-      rejectCodes: ['000020', '000021', '000022', '000023', '000030', '000040'],
+      rejectCodes: ['000020', '000021', '000022', '000023', '000030'],
+      holdCodes: ['000040'],
       unknownCodes: ['000000', '000080'],
       notFoundCode: '000021',
       stopCodes: ['000030'],

@@ -1,7 +1,7 @@
 // PayStar H2H payouts (secure.PayStar.uk). See README.md for what is confirmed and what is assumed.
 import type { ProviderModule } from '../types.ts';
 import { createAdapter } from './client.ts';
-import { startPaystarSandbox } from './sandbox.ts';
+import { startPaystarSandbox, paystarSandboxSettingsSchema } from './sandbox.ts';
 import { paystarJwt } from './sign.ts';
 import {
   deriveReference,
@@ -39,6 +39,7 @@ export const paystarProvider: ProviderModule<PaystarConfig> = {
   referencePattern,
   createAdapter,
   startSandbox: startPaystarSandbox,
+  sandboxSettingsSchema: paystarSandboxSettingsSchema,
   sensitiveFields: [
     'privateKey',
     'token',

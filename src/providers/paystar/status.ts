@@ -1,6 +1,7 @@
 // PayStar orderStatus → canonical status [C] (both status pages; the glossary says "Successful").
 // PayStar has no reversal status: a paid payout stays `Success`.
 import type { CanonicalStatus } from '../types.ts';
+import { lowerTrimmed, statusTable, type MappedStatus } from '../status-table.ts';
 
 export const PAYSTAR_STATUSES: Readonly<Record<string, CanonicalStatus>> = Object.freeze({
   Created: 'pending', // created, processing not started
@@ -10,13 +11,13 @@ export const PAYSTAR_STATUSES: Readonly<Record<string, CanonicalStatus>> = Objec
   Failed: 'failed', // declined
 });
 
-const byLowerCase = new Map(Object.entries(PAYSTAR_STATUSES).map(([raw, canonical]) => [raw.toLowerCase(), canonical]));
+// Case-insensitive: the docs write `Success`, the glossary `Successful`, and capitalise inconsistently.
+const table = statusTable(PAYSTAR_STATUSES, lowerTrimmed);
 
 /**
  * The canonical status of a raw orderStatus. An unmapped value is `pending` (never guessed terminal):
  * polling continues and the deadline turns it into needs_review; `known: false` lets the client log it once.
  */
-export function mapPaystarStatus(raw: string): { canonical: CanonicalStatus; known: boolean } {
-  const canonical = PAYSTAR_STATUSES[raw] ?? byLowerCase.get(raw.trim().toLowerCase());
-  return canonical ? { canonical, known: true } : { canonical: 'pending', known: false };
+export function mapPaystarStatus(raw: string): MappedStatus {
+  return table.map(raw);
 }

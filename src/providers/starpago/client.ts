@@ -177,6 +177,24 @@ export function createAdapter(config: StarPagoConfig, ctx: AdapterContext): Star
     return { kind: 'unknown', cause: `create answered business code ${code ?? '(none)'}${msg ? `: ${msg}` : ''}` };
   }
 
+  /**
+   * Why a query answer may describe another order than this row's, or undefined. payout.html warns that
+   * merOrderNo can be reused for some currencies, so an answer by merOrderNo is this row's only when it names
+   * the orderNo StarPago gave this row (journaled from the create answer, or from the first answer after an
+   * unknown create). Anything else is read as unknown, never as this row's status.
+   */
+  function anotherOrder(data: JsonValue, payout: PayoutRequest): string | undefined {
+    const merOrderNo = textOf(field(data, 'merOrderNo'));
+    if (merOrderNo !== undefined && merOrderNo !== payout.merchantReference)
+      return `query answer is about merOrderNo ${merOrderNo}, not ${payout.merchantReference}`;
+    const expected = payout.providerReference;
+    if (!expected) return undefined;
+    const orderNo = textOf(field(data, 'orderNo'));
+    if (orderNo === undefined) return `query answer names no orderNo, so it cannot be matched to order ${expected} (merOrderNo may be reused)`;
+    if (orderNo !== expected) return `query answer is about order ${orderNo}, not order ${expected} created for this row (merOrderNo reused?)`;
+    return undefined;
+  }
+
   async function query(payout: PayoutRequest): Promise<QueryOutcome> {
     const url = `${baseUrl}${config.queryPath}?merOrderNo=${encodeURIComponent(payout.merchantReference)}`;
     const sent = await send('GET', url);
@@ -200,6 +218,8 @@ export function createAdapter(config: StarPagoConfig, ctx: AdapterContext): Star
     const { code, msg, data } = envelope(sent.body);
     if (code === '0') {
       if (!isObject(data) || textOf(field(data, 'status')) === undefined) return { kind: 'unknown', cause: 'query answered code 0 without data.status' };
+      const other = anotherOrder(data, payout);
+      if (other) return { kind: 'unknown', cause: other };
       return { kind: 'status', reading: reading(data, payout) };
     }
     if (code !== undefined && notFoundCodes.has(code)) return { kind: 'notFound', cause: `StarPago: no order ${payout.merchantReference} (code ${code}${msg ? `: ${msg}` : ''})` };

@@ -1,7 +1,7 @@
 // StarPago v3 payouts (Latin America). What is confirmed and what is assumed: README.md beside this file.
 import type { ProviderModule } from '../types.ts';
 import { createAdapter } from './client.ts';
-import { SANDBOX_APP_ID, SANDBOX_APP_SECRET, startStarPagoSandbox } from './sandbox.ts';
+import { SANDBOX_APP_ID, SANDBOX_APP_SECRET, startStarPagoSandbox, starpagoSandboxSettingsSchema } from './sandbox.ts';
 import { deriveReference, referencePattern, rowRules, starpagoConfigSchema, type StarPagoConfig } from './schema.ts';
 
 export type { StarPagoConfig } from './schema.ts';
@@ -27,6 +27,7 @@ export const starpagoProvider: ProviderModule<StarPagoConfig> = {
   referencePattern,
   createAdapter,
   startSandbox: startStarPagoSandbox,
+  sandboxSettingsSchema: starpagoSandboxSettingsSchema,
   sensitiveFields: [
     'appSecret',
     'app_secret',

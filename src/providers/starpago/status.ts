@@ -1,6 +1,7 @@
 // StarPago v3 order status (callback.html [C], same enum for pay-ins and payouts) → canonical status.
 // The raw code is always kept for the report.
 import type { CanonicalStatus } from '../types.ts';
+import { statusTable, upperTrimmed, type MappedStatus } from '../status-table.ts';
 
 export const STATUS_TABLE: Readonly<Record<string, CanonicalStatus>> = Object.freeze({
   CREATED: 'pending', // order generated
@@ -20,12 +21,12 @@ export const COMPLETED: ReadonlySet<string> = new Set(['PAID', 'FAILED', 'EXPIRE
 /** Statuses whose `paidAmount` is an amount that reached the beneficiary. */
 export const PAID_OUT: ReadonlySet<string> = new Set(['PAID', 'REFUNDED']);
 
+const table = statusTable(STATUS_TABLE, upperTrimmed);
+
 /**
  * Maps a raw status. An unmapped value (a status StarPago adds later) is `pending` with known=false: the
  * client logs it once and keeps polling, so the poll deadline turns it into needs_review rather than a guess.
  */
-export function mapStatus(raw: string): { canonical: CanonicalStatus; known: boolean } {
-  const key = raw.trim().toUpperCase();
-  const canonical = Object.prototype.hasOwnProperty.call(STATUS_TABLE, key) ? STATUS_TABLE[key] : undefined;
-  return canonical ? { canonical, known: true } : { canonical: 'pending', known: false };
+export function mapStatus(raw: string): MappedStatus {
+  return table.map(raw);
 }

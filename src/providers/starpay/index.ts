@@ -2,7 +2,7 @@
 // what is assumed; every assumption is a config key (schema.ts).
 import type { ProviderModule } from '../types.ts';
 import { createAdapter } from './client.ts';
-import { SANDBOX_MCH_ID, TEST_MERCHANT_PRIVATE_KEY, TEST_PLATFORM_PUBLIC_KEY, startStarpaySandbox } from './sandbox.ts';
+import { SANDBOX_MCH_ID, TEST_MERCHANT_PRIVATE_KEY, TEST_PLATFORM_PUBLIC_KEY, startStarpaySandbox, starpaySandboxSettingsSchema } from './sandbox.ts';
 import { deriveReference, referencePattern, rowRules, starpayConfigSchema, type StarpayConfig } from './schema.ts';
 
 export const starpayProvider: ProviderModule<StarpayConfig> = {
@@ -27,5 +27,6 @@ export const starpayProvider: ProviderModule<StarpayConfig> = {
   referencePattern,
   createAdapter,
   startSandbox: startStarpaySandbox,
+  sandboxSettingsSchema: starpaySandboxSettingsSchema,
   sensitiveFields: ['privateKey', 'platformPrivateKey', 'signature', 'acctNo', 'acctName', 'acctMiddleName', 'acctLastName', 'qrCode'],
 };

@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import { z } from 'zod';
 import { credential, providerBlockBase } from '../../config/provider-block.ts';
 import type { CanonicalStatus, ColumnSpec, RowIssue, RowRules } from '../types.ts';
+import { loadPrivateKey, loadPublicKey } from './sign.ts';
 
 export const UAT_BASE_URL = 'https://financeapi-uat.wallyt.net/finance-payment-service';
 export const PROD_BASE_URL = 'https://financeapi.wallytglobal.com/finance-payment-service';
@@ -16,14 +17,24 @@ const canonicalStatuses = ['pending', 'succeeded', 'failed', 'reversed', 'needs_
 
 const codeList = z.array(z.string().min(1));
 
+/** A key that does not load is a configuration error (exit 2) when the block is resolved, not a stack trace at the first signature. */
+const loads = (load: (text: string) => unknown) => (text: string) => {
+  try {
+    load(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 export const starpayConfigSchema = providerBlockBase.extend({
   // Credentials (DESIGN §9). Optional here so a sandbox block may leave them out (built-ins are used);
   // the adapter stops with a clear message when a real endpoint has none.
   mchId: credential.optional(),
   /** Merchant PKCS#8 private key, PEM (SHA256withRSA request signatures). */
-  privateKey: credential.optional(),
+  privateKey: credential.refine(loads(loadPrivateKey), 'not a readable RSA private key (expected a PKCS#8 PEM "-----BEGIN PRIVATE KEY-----")').optional(),
   /** Starpay platform public key, SPKI PEM; when set, every answer and notification must verify. */
-  platformPublicKey: z.string().nullable().default(null),
+  platformPublicKey: z.string().refine(loads(loadPublicKey), 'not a readable RSA public key (expected an SPKI PEM "-----BEGIN PUBLIC KEY-----")').nullable().default(null),
 
   // Paths [C] (4 API list); the Scan QR path is [P].
   disbursePath: z.string().default('/v1/disburse'),

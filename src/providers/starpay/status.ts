@@ -4,6 +4,7 @@
 // PROCESSING and PENDING are the sandbox's in-flight values, listed so they are not reported as unmapped.
 // Config `trxStates` adds to or overrides this table without a code change.
 import type { CanonicalStatus } from '../types.ts';
+import { statusTable, upperTrimmed, type MappedStatus, type StatusTable } from '../status-table.ts';
 
 export const TRX_STATES: Readonly<Record<string, CanonicalStatus>> = Object.freeze({
   SUCCESS: 'succeeded',
@@ -15,17 +16,19 @@ export const TRX_STATES: Readonly<Record<string, CanonicalStatus>> = Object.free
   PENDING: 'pending',
 });
 
-export interface MappedState {
-  canonical: CanonicalStatus;
-  /** False when the value is in no table (treated as pending). */
-  known: boolean;
-}
+export type MappedState = MappedStatus;
 
-/** Maps a raw trxState (compared upper-case, trimmed); overrides come from config `trxStates`. */
+const builtIn = statusTable(TRX_STATES, upperTrimmed);
+/** One table per overrides object (the config's `trxStates`), built on first use. */
+const withOverrides = new WeakMap<object, StatusTable>();
+
+/** Maps a raw trxState (compared upper-case, trimmed); overrides come from config `trxStates` and win. */
 export function mapTrxState(raw: string, overrides: Readonly<Record<string, CanonicalStatus>> = {}): MappedState {
-  const key = raw.trim().toUpperCase();
-  for (const [name, canonical] of Object.entries(overrides)) {
-    if (name.trim().toUpperCase() === key) return { canonical, known: true };
+  if (Object.keys(overrides).length === 0) return builtIn.map(raw);
+  let table = withOverrides.get(overrides);
+  if (!table) {
+    table = statusTable([...Object.entries(TRX_STATES), ...Object.entries(overrides)], upperTrimmed);
+    withOverrides.set(overrides, table);
   }
-  return Object.hasOwn(TRX_STATES, key) ? { canonical: TRX_STATES[key]!, known: true } : { canonical: 'pending', known: false };
+  return table.map(raw);
 }

@@ -1,6 +1,7 @@
 // Vexora adapter: build → sign → send → classify. Request success (`code` 0000) is not payout success:
 // the payout's state is always read from data.status (PROVIDERS.md §5).
 import { httpCall, parseJson, type HttpResult } from '../http.ts';
+import { topLevelMembers } from '../raw-json.ts';
 import { literalToMinor } from '../../validate/money.ts';
 import type {
   AdapterContext,
@@ -14,7 +15,7 @@ import type {
 } from '../types.ts';
 import { beneficiaryFields, countryProfiles, type VexoraConfig } from './schema.ts';
 import { signedBody, vexoraSignMatches } from './sign.ts';
-import { mapVexoraStatus } from './status.ts';
+import { vexoraStatusTable } from './status.ts';
 
 interface VexoraAnswer {
   code?: string;
@@ -23,7 +24,7 @@ interface VexoraAnswer {
   data?: {
     tradeNo?: string;
     platFormTradeNo?: string;
-    status?: string;
+    status?: unknown;
     message?: string;
     amount?: string | number;
     payAmount?: string | number;
@@ -48,7 +49,7 @@ export function createVexoraAdapter(config: VexoraConfig, ctx: AdapterContext): 
   const merchantNo = config.merchantNo ?? '';
   const secret = config.secret ?? '';
   const timeoutMs = config.timeoutSeconds * 1000;
-  const table = { successCodes: config.successCodes, pendingCodes: config.pendingCodes };
+  const statuses = vexoraStatusTable({ successCodes: config.successCodes, pendingCodes: config.pendingCodes, failedCodes: config.failedCodes });
   const warnedStatuses = new Set<string>();
 
   function post(path: string, fields: Record<string, string>): Promise<HttpResult> {
@@ -62,11 +63,12 @@ export function createVexoraAdapter(config: VexoraConfig, ctx: AdapterContext): 
   }
 
   function reading(data: NonNullable<VexoraAnswer['data']>, currency: string): StatusReading {
-    const raw = String(data.status ?? '');
-    const canonical = mapVexoraStatus(raw, table);
-    if (canonical === 'failed' && raw !== '' && !warnedStatuses.has(raw) && raw !== '00029') {
+    const raw = typeof data.status === 'string' ? data.status : data.status === undefined || data.status === null ? '' : String(data.status);
+    const { canonical, known } = statuses.map(raw);
+    if (!known && !warnedStatuses.has(raw)) {
+      // Kept pending, never guessed final: the poll deadline sends the row to needs_review.
       warnedStatuses.add(raw);
-      ctx.log.info('vexora status read as failed (only 0000 and 0015 are documented)', { rawStatus: raw });
+      ctx.log.warn('vexora status not recognised: kept pending', { rawStatus: raw === '' ? '(missing)' : raw });
     }
     const paid = data.payAmount ?? data.amount;
     return {
@@ -120,7 +122,10 @@ export function createVexoraAdapter(config: VexoraConfig, ctx: AdapterContext): 
       if (config.badSignCodes.includes(code))
         return { kind: 'stop', code, message: 'Vexora rejected the signature: check the secret and merchantNo' };
       if (config.systemErrorCodes.includes(code)) return { kind: 'unknown', cause: `provider system error ${code}` };
-      return { kind: 'rejected', code: code || 'UNKNOWN', message: String(answer.msg ?? 'rejected') };
+      if (config.rejectCodes.includes(code)) return { kind: 'rejected', code, message: String(answer.msg ?? 'rejected') };
+      // Vexora's code table is unknown: a code nobody decided on may still have created the payout, so the
+      // row is asked about by tradeNo before anything else happens to it.
+      return { kind: 'unknown', cause: `create answered code ${code || '(none)'} ${answer.msg ?? ''}`.trim() };
     },
 
     async query(payout: PayoutRequest): Promise<QueryOutcome> {
@@ -140,16 +145,45 @@ export function createVexoraAdapter(config: VexoraConfig, ctx: AdapterContext): 
     },
 
     verifyCallback(request: CallbackRequest): CallbackVerdict {
-      const body = parseJson(request.rawBody.toString('utf8')) as Record<string, unknown> | undefined;
-      if (!body || typeof body !== 'object') return { ok: false, reason: 'body is not JSON' };
-      const tradeNo = typeof body.tradeNo === 'string' ? body.tradeNo : '';
+      const literals = webhookLiterals(request.rawBody.toString('utf8'));
+      if ('reason' in literals) return { ok: false, reason: literals.reason };
+      const { fields, strings } = literals;
+      const tradeNo = strings.get('tradeNo') ?? '';
       if (!tradeNo) return { ok: false, reason: 'no tradeNo' };
-      if (body.sign === undefined) {
+      if (fields.sign === undefined) {
         if (config.requireCallbackSign) return { ok: false, reason: 'unsigned webhook' };
-      } else if (!vexoraSignMatches(body, secret)) return { ok: false, reason: 'sign does not match' };
-      return { ok: true, merchantReference: tradeNo, rawStatus: typeof body.status === 'string' ? body.status : undefined };
+      } else if (!vexoraSignMatches(fields, secret)) return { ok: false, reason: 'sign does not match' };
+      return { ok: true, merchantReference: tradeNo, rawStatus: strings.get('status') };
     },
 
     callbackAck: { status: 200, contentType: 'text/plain', body: 'OK' },
   };
+}
+
+/**
+ * A webhook's top-level fields as the literal text received, for the sign: a string's content, a number as
+ * written (`100.00` stays `100.00`, where JSON.parse would make it 100), `true`/`false`, a nested value as its
+ * JSON text; `null` is left out like an empty value. A field named twice is refused: one value could be
+ * signed and another read. `strings` holds the fields that were JSON strings (tradeNo, status).
+ */
+function webhookLiterals(text: string): { fields: Record<string, string>; strings: Map<string, string> } | { reason: string } {
+  if (parseJson(text) === undefined) return { reason: 'body is not JSON' };
+  const members = topLevelMembers(text);
+  if (!members) return { reason: 'body is not a JSON object' };
+  // No prototype: a member named __proto__ is a field like any other.
+  const fields = Object.create(null) as Record<string, string>;
+  const strings = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const { name, raw } of members) {
+    if (seen.has(name)) return { reason: `"${name}" appears more than once` };
+    seen.add(name);
+    if (raw === 'null') continue;
+    if (raw.startsWith('"')) {
+      const value = parseJson(raw);
+      if (typeof value !== 'string') return { reason: `"${name}" is not a valid string` };
+      fields[name] = value;
+      strings.set(name, value);
+    } else fields[name] = raw;
+  }
+  return { fields, strings };
 }

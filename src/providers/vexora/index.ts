@@ -1,7 +1,7 @@
 // Vexora (disbursements by country; Argentina is the seed's field set).
 import type { ProviderModule } from '../types.ts';
 import { createVexoraAdapter } from './client.ts';
-import { startVexoraSandbox, VEXORA_SANDBOX_MERCHANT_NO, VEXORA_SANDBOX_SECRET } from './sandbox.ts';
+import { startVexoraSandbox, vexoraSandboxSettingsSchema, VEXORA_SANDBOX_MERCHANT_NO, VEXORA_SANDBOX_SECRET } from './sandbox.ts';
 import { deriveVexoraReference, vexoraConfigSchema, vexoraRowRules, type VexoraConfig } from './schema.ts';
 
 export const vexoraProvider: ProviderModule<VexoraConfig> = {
@@ -26,5 +26,6 @@ export const vexoraProvider: ProviderModule<VexoraConfig> = {
   referencePattern: { pattern: /^[A-Za-z0-9_-]{1,64}$/, hint: 'letters, digits, - and _, at most 64' },
   createAdapter: createVexoraAdapter,
   startSandbox: startVexoraSandbox,
+  sandboxSettingsSchema: vexoraSandboxSettingsSchema,
   sensitiveFields: ['secret', 'sign', 'accountNo', 'bankNumber', 'bankAccountNo', 'mobile'],
 };

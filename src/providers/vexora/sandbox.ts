@@ -1,5 +1,6 @@
 // The Vexora sandbox: same paths, `merchantNo` header and MD5 sign checked on every call, payouts
 // settled asynchronously, signed webhooks to notifyUrl, answers per PROVIDERS.md "Assumed answers".
+import { z } from 'zod';
 import { startSandboxServer, type SandboxReply, type SandboxRequest } from '../../sandbox/server.ts';
 import type { LedgerRecord } from '../../sandbox/ledger.ts';
 import type { SandboxHandle, SandboxStartOptions } from '../types.ts';
@@ -16,6 +17,26 @@ const statusOf: Record<LedgerRecord['state'], { status: string; message: string 
   // Vexora documents no reversal: a reversed sandbox payout still reads as paid.
   reversed: { status: '0000', message: 'success' },
 };
+
+/** Which payouts a scripted answer applies to: every given matcher must match (none given: every payout). */
+const matcher = { reference: z.string().optional(), accountEndsWith: z.string().optional() };
+
+/** Vexora-only sandbox settings, beside the shared ones (src/sandbox/settings.ts). Vexora's code table is
+ *  unknown, so these let a test hear the answers the adapter must not over-read. */
+export const vexoraSandboxSettingsSchema = z.object({
+  /** A create for a matching payout answers this request-level code (`success: false`); with `created` the
+   *  payout is created first (the provider acted, then answered an error nobody documented). */
+  createAnswers: z
+    .array(z.object({ ...matcher, code: z.string(), msg: z.string().default('error'), created: z.boolean().default(false) }))
+    .default([]),
+  /** While a matching payout is processing, queries answer `code 0000` with this data.status (null: the
+   *  field left out) and message. */
+  queryStatuses: z.array(z.object({ ...matcher, status: z.string().nullable(), message: z.string().optional() })).default([]),
+});
+
+type Matcher = { reference?: string; accountEndsWith?: string };
+const matches = (rule: Matcher, reference: string, account: string) =>
+  (rule.reference === undefined || rule.reference === reference) && (rule.accountEndsWith === undefined || account.endsWith(rule.accountEndsWith));
 
 function answer(code: string, msg: string, data?: unknown): SandboxReply {
   return { status: 200, body: { msg, code, timestamp: Date.now(), success: code === '0000', ...(data ? { data } : {}) } };
@@ -36,6 +57,7 @@ export async function startVexoraSandbox(options: SandboxStartOptions): Promise<
   const countryInput = (options.credentials.country ?? 'AR') as VexoraCountry;
   const country: VexoraCountry = vexoraCountries.includes(countryInput) ? countryInput : 'AR';
   const profile = countryProfiles[country];
+  const own = vexoraSandboxSettingsSchema.parse(options.settings ?? {});
 
   /** Header and sign checks every Vexora call makes. */
   function authenticate(req: SandboxRequest): { body: Record<string, unknown> } | { reply: SandboxReply } {
@@ -73,6 +95,8 @@ export async function startVexoraSandbox(options: SandboxStartOptions): Promise<
           if (profile.integerOnly && amount.includes('.')) return answer('1001', 'parameter error: amount must be an integer');
           if (profile.min !== undefined && BigInt(amount.split('.')[0]) < profile.min) return answer('1001', `parameter error: amount below ${profile.min}`);
           const account = String(body.accountNo ?? body.bankNumber ?? body.bankAccountNo ?? '');
+          const scripted = own.createAnswers.find((r) => matches(r, String(body.tradeNo), account));
+          if (scripted && !scripted.created) return answer(scripted.code, scripted.msg);
           const result = ctx.ledger.create({
             reference: String(body.tradeNo),
             amount,
@@ -82,6 +106,7 @@ export async function startVexoraSandbox(options: SandboxStartOptions): Promise<
             notifyUrl: typeof body.notifyUrl === 'string' ? body.notifyUrl : undefined,
           });
           if (!result.created) return answer('0100024', 'DUPLICATE_REFERENCE_NUMBER');
+          if (scripted) return answer(scripted.code, scripted.msg);
           const r = result.record;
           return answer('0000', 'success', {
             tradeNo: r.reference,
@@ -103,13 +128,15 @@ export async function startVexoraSandbox(options: SandboxStartOptions): Promise<
           const record = ctx.ledger.get(String(auth.body.tradeNo ?? ''));
           if (!record) return answer('1004', 'order not found');
           const s = statusOf[record.state];
+          const scripted = record.state === 'processing' ? own.queryStatuses.find((r) => matches(r, record.reference, record.account)) : undefined;
+          const status = scripted ? scripted.status : s.status;
           return answer('0000', 'success', {
             tradeNo: record.reference,
             platFormTradeNo: record.providerRef,
             amount: record.amount,
             payAmount: record.state === 'succeeded' ? record.paidAmount : '0',
-            status: s.status,
-            message: record.state === 'failed' ? (record.failMessage ?? s.message) : s.message,
+            ...(status === null ? {} : { status }),
+            message: scripted?.message ?? (record.state === 'failed' ? (record.failMessage ?? s.message) : s.message),
             ...(record.state === 'succeeded' ? { successTime: new Date(record.updatedAt).toISOString() } : {}),
           });
         },

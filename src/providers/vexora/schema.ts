@@ -7,7 +7,7 @@ import type { ColumnSpec, MinorUnits, RowIssue, RowRules } from '../types.ts';
 export const vexoraCountries = ['AR', 'PH', 'ID', 'NG', 'IN', 'MM', 'AU'] as const;
 export type VexoraCountry = (typeof vexoraCountries)[number];
 
-export const vexoraConfigSchema = providerBlockBase.extend({
+const vexoraBlock = providerBlockBase.extend({
   merchantNo: credential.optional(),
   secret: credential.optional(),
   country: z.enum(vexoraCountries).default('AR'),
@@ -16,6 +16,11 @@ export const vexoraConfigSchema = providerBlockBase.extend({
   queryPath: z.string().default('/v1/vexora/queryPayOutResult'),
   successCodes: z.array(z.string()).default(['0000']),
   pendingCodes: z.array(z.string()).default(['0015']),
+  /** data.status codes documented as failures; any other unrecognised status stays pending (Decisions). */
+  failedCodes: z.array(z.string()).default(['00029']),
+  /** Request-level codes that definitely created nothing (decided: 1001 parameter error). Sign and merchant
+   *  errors stop the batch instead; every code in no list is unknown and the row is queried first. */
+  rejectCodes: z.array(z.string()).default(['1001']),
   /** Request-level codes that mean "the system failed": the payout may exist, so the outcome is unknown. */
   systemErrorCodes: z.array(z.string()).default(['8000', '00032']),
   duplicateCodes: z.array(z.string()).default(['0100024']),
@@ -27,6 +32,17 @@ export const vexoraConfigSchema = providerBlockBase.extend({
   ipAddress: z.string().optional(),
   /** Webhooks without a `sign` are accepted only as a trigger to query (the engine always queries). */
   requireCallbackSign: z.boolean().default(false),
+});
+
+// notifyUrl is mandatory in every disbursement page: a live block without a callback URL is refused when the
+// configuration is loaded, not discovered at every row. The embedded sandbox accepts creates without one.
+export const vexoraConfigSchema = vexoraBlock.superRefine((block, ctx) => {
+  if (block.baseUrl !== 'sandbox' && !block.callbackUrl?.trim())
+    ctx.addIssue({
+      code: 'custom',
+      path: ['callbackUrl'],
+      message: 'providers.vexora.callbackUrl is required when baseUrl is not "sandbox": Vexora requires notifyUrl on every disbursement; set the public URL Vexora posts its webhooks to',
+    });
 });
 export type VexoraConfig = z.infer<typeof vexoraConfigSchema>;
 

@@ -47,6 +47,8 @@ type Reply =
 const asObject = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
 const asText = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
 const DEFAULT_RETRY_AFTER_MS = 1000;
+/** Pockyt-Request-IDs tried for one submit after replayed balance refusals (invoiceId, invoiceId.1, …). */
+const MAX_REQUEST_KEYS = 8;
 
 export function createAdapter(config: YuansferConfig, ctx: AdapterContext): ProviderAdapter {
   if (!/^https?:\/\//.test(config.baseUrl)) {
@@ -277,6 +279,24 @@ export function createAdapter(config: YuansferConfig, ctx: AdapterContext): Prov
       return { kind: 'stop', code: 'NOT_PREPARED', message: `row ${payout.rowNumber}: the payee was not prepared (no customerNo/accountToken); nothing was sent` };
     }
     if (payout.currency !== CURRENCY) return { kind: 'rejected', code: 'CURRENCY', message: `Yuansfer payouts are in USD only, not ${payout.currency}` };
+    // [C] Pockyt-Request-ID: a replay returns the original answer, so every attempt of a payout sends the same
+    // key, and a resend after an unknown outcome gets the first answer instead of a second payout. A balance
+    // refusal (holdCodes) is an answer too, and would be replayed after the merchant tops up. So a refusal
+    // while the balance now covers the payout is read as a replay, and the next key of a fixed sequence
+    // (invoiceId, invoiceId.1, …) is tried: fixed, so that a resend after an unknown outcome walks to the same
+    // key as the attempt that may have created the payout. The invoiceId stays the same throughout, and a used
+    // invoiceId under another key answers duplicateCode: never a second payout.
+    for (let k = 0; ; k++) {
+      const requestId = k === 0 ? payout.merchantReference : `${payout.merchantReference}.${k}`;
+      const outcome = await payOnce(payout, customerNo, accountToken, requestId);
+      if (outcome.kind !== 'hold' || k + 1 >= MAX_REQUEST_KEYS) return outcome;
+      const now = await balance(CURRENCY).catch(() => undefined);
+      if (!now || now.availableMinor < payout.amountMinor) return outcome;
+      log.info('yuansfer: balance refusal replayed for a covered payout; trying the next request id', { invoiceId: payout.merchantReference, requestId });
+    }
+  }
+
+  async function payOnce(payout: PayoutRequest, customerNo: string, accountToken: string, requestId: string): Promise<SubmitOutcome> {
     const note = (payout.fields.note ?? '').trim();
     const invoiceId = payout.merchantReference;
     const reply = await call(
@@ -293,8 +313,7 @@ export function createAdapter(config: YuansferConfig, ctx: AdapterContext): Prov
         subject: config.subject,
         processingChannel: config.processingChannel ?? undefined,
       },
-      // [C] idempotency key: a replay returns the original answer. One per payout, on every attempt.
-      { 'Pockyt-Request-ID': invoiceId },
+      { 'Pockyt-Request-ID': requestId },
     );
     switch (reply.kind) {
       case 'notSent':
@@ -323,6 +342,8 @@ export function createAdapter(config: YuansferConfig, ctx: AdapterContext): Prov
       if (existing.kind === 'status') return { kind: 'unknown', cause: `${code} ${message}: invoiceId already used`, alreadyCreated: true };
       if (existing.kind !== 'notFound') return { kind: 'unknown', cause: `${code} ${message}, and the inquiry could not tell whether invoiceId ${invoiceId} exists` };
     }
+    // A refusal about the merchant's account, not the row: every row after it would be refused the same way.
+    if (config.holdCodes.includes(code)) return { kind: 'hold', code, message: message || 'Account balance is not sufficient' };
     if (isReject(code)) return { kind: 'rejected', code, message: message || code, raw: code };
     return { kind: 'unknown', cause: `ret_code ${code} ${message}` };
   }

@@ -29,7 +29,11 @@ export const yuansferConfigSchema = providerBlockBase.extend({
   /** The two Pockyt pages disagree: /v3/payee/payout-accounts (payouts page) vs /v3/payout-accounts. */
   payoutAccountsPath: z.string().startsWith('/').default('/v3/payee/payout-accounts'),
   /** ret_codes meaning "not created": the row is rejected (PROVIDERS.md Decisions). */
-  rejectCodes: z.array(retCode).default(['000020', '000021', '000022', '000023', '000030', '000040']),
+  rejectCodes: z.array(retCode).default(['000020', '000021', '000022', '000023', '000030']),
+  /** ret_codes meaning "not created, and the account cannot pay now" (000040 Account balance is not
+   *  sufficient): the row goes back to the queue and the batch is held until `paybatch approve`, as the
+   *  balance pre-check holds it, rather than failing every row left. Win over rejectCodes. */
+  holdCodes: z.array(retCode).default(['000040']),
   /** ret_codes after which the outcome is unknown (the provider may have acted): query, never resend. */
   unknownCodes: z.array(retCode).default(['000000', '000080']),
   /** ret_code an inquiry answers for an invoiceId Pockyt does not know. */

@@ -1,6 +1,9 @@
 // Pockyt payout status → canonical status, table-driven; the raw value is always kept for the report.
 // [C] docs.pockyt.io (transaction status enums, payout notifications): pending, success, failed, returned.
 import type { CanonicalStatus } from '../types.ts';
+import { lowerTrimmed, statusTable, type MappedStatus } from '../status-table.ts';
+
+export type { MappedStatus };
 
 export const PAYOUT_STATUS: Readonly<Record<string, CanonicalStatus>> = Object.freeze({
   /** Received, will be processed. The Transfer answer is always this. */
@@ -13,11 +16,7 @@ export const PAYOUT_STATUS: Readonly<Record<string, CanonicalStatus>> = Object.f
   returned: 'reversed',
 });
 
-export interface MappedStatus {
-  canonical: CanonicalStatus;
-  /** False when the raw value is not in the table: it is treated as pending and logged once. */
-  known: boolean;
-}
+const table = statusTable(PAYOUT_STATUS, lowerTrimmed);
 
 /**
  * Maps a raw status. Lookup ignores case and surrounding spaces (docs write lower case; payee statuses are
@@ -25,8 +24,7 @@ export interface MappedStatus {
  * deadline turns the row into needs_review — never a guessed terminal state.
  */
 export function mapPayoutStatus(raw: string): MappedStatus {
-  const canonical = PAYOUT_STATUS[raw.trim().toLowerCase()];
-  return canonical ? { canonical, known: true } : { canonical: 'pending', known: false };
+  return table.map(raw);
 }
 
 /** Payee statuses [C] (Register Payee status codes): only Activated payees can receive payouts. */
