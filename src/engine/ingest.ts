@@ -4,7 +4,8 @@ import type { Journal, NewPayout, RowErrorRecord } from '../journal/store.ts';
 import { BulkWriter } from '../journal/bulk-writer.ts';
 import type { ProviderModule, RowRules } from '../providers/types.ts';
 import { matchHeaders, type HeaderMatch } from '../sheet/headers.ts';
-import { SheetError, type OpenedSheet } from '../sheet/types.ts';
+import { EXCEL_MAX_COLUMNS, SheetError, grouped, type OpenedSheet } from '../sheet/types.ts';
+import { RESULT_COLUMNS } from '../report/results.ts';
 import { parseMoney } from '../validate/money.ts';
 import { RowValidator, accountColumnIndices, providerAliases } from '../validate/rows.ts';
 import type { LoadedConfig } from '../config/load.ts';
@@ -39,12 +40,34 @@ export interface IngestResult {
   failure?: SheetError;
 }
 
+/**
+ * A sheet whose results.xlsx could never be written: its columns and the ones paybatch appends exceed
+ * Excel's 16,384 (issue 10). Rows and cell lengths are checked by the readers as they stream.
+ */
+export function tooWideForResults(header: readonly string[], file: string): SheetError | undefined {
+  const width = header.length + RESULT_COLUMNS.length;
+  if (width <= EXCEL_MAX_COLUMNS) return undefined;
+  return new SheetError(
+    `the sheet has ${grouped(header.length)} columns; with the ${RESULT_COLUMNS.length} result columns paybatch adds, results.xlsx would need ${grouped(width)}, more than Excel's ${grouped(EXCEL_MAX_COLUMNS)}`,
+    file,
+    1,
+    undefined,
+    'excel-limit',
+  );
+}
+
+/** A header and not one payout row: not a batch (DESIGN §8, exit 2), whatever blank rows follow. */
+export function headerOnly(file: string): SheetError {
+  return new SheetError('the sheet has a header but no payout rows', file, undefined, undefined, 'empty');
+}
+
 export async function ingestSheet(
   engine: { journal: Journal; config: LoadedConfig; log: Logger },
   input: IngestInput,
 ): Promise<IngestResult> {
   const { journal, config, log } = engine;
   const { sheet, batchId, providerId, rules } = input;
+  const fileName = journal.getBatch(batchId)?.fileName ?? batchId;
   const match = matchHeaders(sheet.header, providerAliases(rules));
   const validator = new RowValidator({ header: sheet.header, match, rules, provider: input.module, batchKey: input.batchKey });
   const fileErrors: RowErrorRecord[] = [
@@ -85,6 +108,8 @@ export async function ingestSheet(
   // Chunks commit without waiting for the disk; endBulk() makes the whole sheet durable before anything is sent.
   journal.beginBulk();
   try {
+    const tooWide = tooWideForResults(sheet.header, fileName);
+    if (tooWide) throw tooWide;
     for await (const raw of sheet.rows) {
       rowCount++;
       const { payout, issues } = validator.validate(raw);
@@ -102,6 +127,7 @@ export async function ingestSheet(
       if (issues.length) chunkErrors.push(...issues);
       if (chunk.length >= CHUNK) await flush();
     }
+    if (rowCount === 0) throw headerOnly(fileName);
     await flush();
     if (writer) duplicates += (await writer.end()).duplicates;
   } catch (err) {
@@ -111,7 +137,7 @@ export async function ingestSheet(
     }
     await flush();
     if (writer) duplicates += (await writer.end()).duplicates;
-    journal.insertRows(batchId, providerId, [], [{ rowNumber: err.row ?? null, column: err.column ?? '', value: '', rule: 'unreadable', message: err.message }]);
+    journal.insertRows(batchId, providerId, [], [{ rowNumber: err.row ?? null, column: err.column ?? '', value: '', rule: err.rule, message: err.message }]);
     journal.updateBatch(batchId, { state: 'rejected', rowCount }, { type: 'batch-rejected', detail: { reason: err.message } });
     return { match, rowCount, invalid, duplicates, totals, overRowLimit, fileErrors, failure: err };
   } finally {

@@ -13,7 +13,8 @@ import { basename } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { parse, type Parser } from 'csv-parse';
 import iconv from 'iconv-lite';
-import { SheetError, type OpenedSheet, type RawRow, type SheetLimits } from './types.ts';
+import { columnLetter } from './headers.ts';
+import { EXCEL_MAX_CELL_CHARS, SheetError, cellTooLong, escapeControlCharacters, tooManyRows, type OpenedSheet, type RawRow, type SheetLimits } from './types.ts';
 
 export type CsvEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
 
@@ -163,6 +164,7 @@ class CsvRowIterator implements AsyncIterableIterator<RawRow> {
   private recordNo = 0;
   private dataRows = 0;
   private headerLength = 0;
+  private header: string[] = [];
   private ended = false;
   private finished = false;
   private failure: SheetError | undefined;
@@ -210,9 +212,10 @@ class CsvRowIterator implements AsyncIterableIterator<RawRow> {
       if (rec !== null) {
         this.recordNo++;
         if (isBlankRecord(rec)) continue;
-        const header = rec.map((h) => h.trim());
+        const header = rec.map((h) => escapeControlCharacters(h.trim()));
         while (header.length > 0 && header[header.length - 1] === '') header.pop();
         this.headerLength = header.length;
+        this.header = header;
         return { header, rowNumber: this.recordNo };
       }
       if (this.failure) throw this.failure;
@@ -276,10 +279,17 @@ class CsvRowIterator implements AsyncIterableIterator<RawRow> {
           while (rec.length < k) rec.push('');
         }
       }
-      if (this.maxRows !== undefined && ++this.dataRows > this.maxRows) {
-        throw new SheetError(`more than ${this.maxRows} rows`, this.file, rowNumber);
-      }
+      if (this.maxRows !== undefined && ++this.dataRows > this.maxRows) throw tooManyRows(this.file, rowNumber, this.maxRows);
+      this.checkCellLengths(rec, rowNumber);
       return { rowNumber, values: rec };
+    }
+  }
+
+  /** A cell longer than Excel holds would make results.xlsx impossible to write (issue 10). A plain loop: this runs per cell. */
+  private checkCellLengths(rec: string[], rowNumber: number): void {
+    for (let i = 0; i < rec.length; i++) {
+      if (rec[i]!.length > EXCEL_MAX_CELL_CHARS)
+        throw cellTooLong(this.file, basename(this.file), rowNumber, columnLetter(i), this.header[i] ?? '', rec[i]!.length);
     }
   }
 }
@@ -361,6 +371,13 @@ export async function openCsv(path: string, size: number, limits: SheetLimits): 
   if (!first) {
     await close();
     throw new SheetError(`${file} is empty`, path);
+  }
+  for (let i = 0; i < first.header.length; i++) {
+    const title = first.header[i]!;
+    if (title.length > EXCEL_MAX_CELL_CHARS) {
+      await close();
+      throw cellTooLong(path, file, first.rowNumber, columnLetter(i), '', title.length);
+    }
   }
 
   return {

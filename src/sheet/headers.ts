@@ -84,6 +84,12 @@ export interface HeaderMatch {
   columns: Map<string, number>;
   /** indices of columns that match nothing (kept and copied to the result file); empty header cells included */
   unknown: number[];
+  /**
+   * Columns that lost to a better header of the same column (`Comment` beside `Note`): index -> the column
+   * they would have been. Also in `unknown` (kept, copied, never sent); an account number among them is
+   * still masked in the reports.
+   */
+  shadowed: Map<number, string>;
   /** problems: the same column matched twice, a pass-through prefix without a key */
   problems: { column: string; message: string }[];
 }
@@ -102,37 +108,57 @@ export function columnLetter(index: number): string {
   return s;
 }
 
-function buildLookup(extraAliases?: Readonly<Record<string, readonly string[]>>): Map<string, string> {
-  const lookup = new Map<string, string>();
+/**
+ * How well a header names its column: the canonical name itself (or a pass-through key as written) beats
+ * the provider's own field name, which beats a generic alias. Only the best match of a column counts.
+ */
+const EXACT = 0;
+const PROVIDER_NAME = 1;
+const ALIAS = 2;
+
+interface Target {
+  name: string;
+  rank: number;
+}
+
+function buildLookup(extraAliases?: Readonly<Record<string, readonly string[]>>): Map<string, Target> {
+  const lookup = new Map<string, Target>();
   for (const name of CANONICAL_COLUMNS) {
-    lookup.set(normalizeHeader(name), name);
-    for (const alias of CANONICAL_ALIASES[name] ?? []) lookup.set(normalizeHeader(alias), name);
+    for (const alias of CANONICAL_ALIASES[name] ?? []) lookup.set(normalizeHeader(alias), { name, rank: ALIAS });
   }
+  for (const name of CANONICAL_COLUMNS) lookup.set(normalizeHeader(name), { name, rank: EXACT });
   if (extraAliases) {
     // A provider's own field names win over the generic aliases (e.g. a provider whose `bank` means a code).
     for (const [name, aliases] of Object.entries(extraAliases)) {
-      lookup.set(normalizeHeader(name), name);
-      for (const alias of aliases) lookup.set(normalizeHeader(alias), name);
+      for (const alias of aliases) lookup.set(normalizeHeader(alias), { name, rank: PROVIDER_NAME });
     }
+    for (const name of Object.keys(extraAliases)) lookup.set(normalizeHeader(name), { name, rank: EXACT });
   }
   return lookup;
 }
 
-/** extraAliases: provider-specific aliases per canonical column (e.g. { account_number: ['accountNo'], reference: ['tradeNo'] }). */
+/**
+ * extraAliases: provider-specific aliases per canonical column (e.g. { account_number: ['accountNo'], reference: ['tradeNo'] }).
+ *
+ * When several headers match one column, the best match is the column (`Note` over `Comment`, `accountNo`
+ * over `account no`) and the others are kept as unknown columns, copied to the result file. Two headers
+ * that are equally good matches are a problem: paybatch cannot tell which one the sender meant.
+ */
 export function matchHeaders(
   header: string[],
   extraAliases?: Readonly<Record<string, readonly string[]>>,
 ): HeaderMatch {
   const lookup = buildLookup(extraAliases);
-  const columns = new Map<string, number>();
   const unknown: number[] = [];
   const problems: { column: string; message: string }[] = [];
+  /** target -> the headers that match it, in sheet order */
+  const candidates = new Map<string, { index: number; rank: number }[]>();
 
   const describe = (i: number) => `"${header[i]}" (column ${columnLetter(i)})`;
 
   for (let i = 0; i < header.length; i++) {
     const text = header[i] ?? '';
-    let target: string | undefined;
+    let target: Target | undefined;
 
     const pass = PASS_THROUGH.exec(text);
     if (pass) {
@@ -142,7 +168,7 @@ export function matchHeaders(
         problems.push({ column: text.trim(), message: `header ${describe(i)} has no key after "${group}."` });
         continue;
       }
-      target = `${group}.${key}`;
+      target = { name: `${group}.${key}`, rank: EXACT };
     } else {
       const norm = normalizeHeader(text);
       if (norm === '') {
@@ -156,15 +182,35 @@ export function matchHeaders(
       unknown.push(i);
       continue;
     }
-    const first = columns.get(target);
-    if (first !== undefined) {
-      problems.push({
-        column: target,
-        message: `${describe(first)} and ${describe(i)} are both the column ${target}`,
-      });
-      continue;
-    }
-    columns.set(target, i);
+    const list = candidates.get(target.name);
+    if (list) list.push({ index: i, rank: target.rank });
+    else candidates.set(target.name, [{ index: i, rank: target.rank }]);
   }
-  return { columns, unknown, problems };
+
+  const columns = new Map<string, number>();
+  const shadowed = new Map<number, string>();
+  for (const [name, list] of candidates) {
+    let best = list[0]!.rank;
+    for (const c of list) if (c.rank < best) best = c.rank;
+    const tied = list.filter((c) => c.rank === best);
+    columns.set(name, tied[0]!.index);
+    if (tied.length > 1) {
+      const which = tied.map((c) => describe(c.index));
+      const listed = which.length === 2 ? `${which[0]} and ${which[1]}` : `${which.slice(0, -1).join(', ')} and ${which[which.length - 1]}`;
+      problems.push({
+        column: name,
+        message:
+          best === EXACT
+            ? `${listed} are both the column ${name}: remove or rename all but one`
+            : `${listed} are equally good matches for the column ${name}: title the one to use "${name}" (the others are then kept as extra columns), or remove the others`,
+      });
+    }
+    for (const c of list) {
+      if (c.rank === best) continue;
+      unknown.push(c.index);
+      shadowed.set(c.index, name);
+    }
+  }
+  unknown.sort((a, b) => a - b);
+  return { columns, unknown, shadowed, problems };
 }

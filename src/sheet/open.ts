@@ -4,13 +4,15 @@
 import { open, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { openCsv } from './csv.ts';
-import { openXlsx } from './xlsx.ts';
-import { SheetError, type OpenedSheet, type SheetLimits } from './types.ts';
+import { openXlsx } from './xlsx/index.ts';
+import { MAX_DATA_ROWS, SheetError, type OpenedSheet, type SheetLimits } from './types.ts';
 
 export const DEFAULT_SHEET_LIMITS: SheetLimits = Object.freeze({
   maxFileBytes: 512 * 1024 * 1024,
   maxXlsxUnpackedBytes: 1024 * 1024 * 1024,
   maxSharedStrings: 2_000_000,
+  // Excel's row limit: results.xlsx of a longer sheet could never be written (issue 10).
+  maxRows: MAX_DATA_ROWS,
 });
 
 const CSV_EXTENSIONS = new Set(['.csv', '.txt', '.tsv']);

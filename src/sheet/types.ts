@@ -35,7 +35,10 @@ export interface OpenedSheet {
   delimiter?: string;
   /** xlsx: the worksheet that was read */
   sheetName?: string;
-  /** Header cells as written (trimmed). Trailing empty header cells are dropped. */
+  /**
+   * Header cells as written (trimmed; a control character escaped as `\u0000`, since the header is copied
+   * to the results). Trailing empty header cells are dropped.
+   */
   header: string[];
   /** Streaming; iterate once. Errors during iteration are SheetError. */
   rows: AsyncIterable<RawRow>;
@@ -43,11 +46,21 @@ export interface OpenedSheet {
   close(): Promise<void>;
 }
 
+/**
+ * Excel's own limits (Microsoft: "Excel specifications and limits"). A sheet beyond them can be read, but
+ * its results.xlsx could never be written, so it is refused before anything is sent.
+ */
+export const EXCEL_MAX_ROWS = 1_048_576;
+export const EXCEL_MAX_COLUMNS = 16_384;
+export const EXCEL_MAX_CELL_CHARS = 32_767;
+/** Payout rows a sheet may hold: results.xlsx needs one more row for its header. */
+export const MAX_DATA_ROWS = EXCEL_MAX_ROWS - 1;
+
 export interface SheetLimits {
   maxFileBytes: number;
   maxXlsxUnpackedBytes: number;
   maxSharedStrings: number;
-  /** Data rows (blank rows not counted); more → SheetError during iteration. */
+  /** Data rows (blank rows not counted); more → SheetError during iteration. Default MAX_DATA_ROWS. */
   maxRows?: number;
 }
 
@@ -55,11 +68,65 @@ export class SheetError extends Error {
   readonly file: string;
   readonly row?: number;
   readonly column?: string;
-  constructor(message: string, file: string, row?: number, column?: string) {
+  /** The rule named in errors.csv: 'unreadable' unless the sheet is readable but cannot be a batch ('empty', 'excel-limit'). */
+  readonly rule: string;
+  constructor(message: string, file: string, row?: number, column?: string, rule = 'unreadable') {
     super(message);
     this.name = 'SheetError';
     this.file = file;
     if (row !== undefined) this.row = row;
     if (column !== undefined) this.column = column;
+    this.rule = rule;
   }
+}
+
+/**
+ * Control characters no cell may hold (C0 and DEL; TAB, and LF/CR, which a quoted CSV field or an Excel
+ * cell may hold, are fine). A NUL sent to a provider or written to results.xlsx breaks both.
+ */
+export const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+
+/** The text with each control character written as `\u0000`: safe to show in errors.csv and results. */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The control characters of a text as code points: "U+0000, U+0007". */
+export function controlCodePoints(text: string): string {
+  const found = new Set<string>();
+  for (const m of text.matchAll(CONTROL_CHARACTERS)) found.add(`U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+  return [...found].join(', ');
+}
+
+/** A count as people write it: 1048575 → "1,048,575". */
+export function grouped(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/**
+ * A too-long cell (Excel holds at most EXCEL_MAX_CELL_CHARS characters in one). `title` is the header cell
+ * of the column, `letter` its spreadsheet letter.
+ */
+export function cellTooLong(path: string, file: string, row: number, letter: string, title: string, length: number): SheetError {
+  const where = title ? `column ${letter} ("${title.length > 40 ? `${title.slice(0, 40)}…` : title}")` : `column ${letter}`;
+  return new SheetError(
+    `${file}: row ${row}, ${where} has ${grouped(length)} characters; Excel holds at most ${grouped(EXCEL_MAX_CELL_CHARS)} in a cell, so results.xlsx could not be written`,
+    path,
+    row,
+    title || letter,
+    'excel-limit',
+  );
+}
+
+/** More payout rows than allowed; with the default limit, the reason is Excel's row limit. */
+export function tooManyRows(path: string, row: number, max: number): SheetError {
+  if (max !== MAX_DATA_ROWS) return new SheetError(`more than ${max} rows`, path, row);
+  return new SheetError(
+    `more than ${grouped(max)} payout rows: results.xlsx could not hold them (Excel's limit is ${grouped(EXCEL_MAX_ROWS)} rows, the header included); split the sheet`,
+    path,
+    row,
+    undefined,
+    'excel-limit',
+  );
 }

@@ -1,7 +1,7 @@
 // Row validation: the common rules (required columns, formats, currency, money, reference, Excel damage,
 // duplicate references in the file) and then the provider's own rules. All errors of a row are collected.
-import type { HeaderMatch } from '../sheet/headers.ts';
-import type { RawRow } from '../sheet/types.ts';
+import { columnLetter, type HeaderMatch } from '../sheet/headers.ts';
+import { CONTROL_CHARACTER, controlCodePoints, escapeControlCharacters, type CellNote, type RawRow } from '../sheet/types.ts';
 import type { ColumnSpec, ProviderModule, RowIssue, RowRules } from '../providers/types.ts';
 import type { NewPayout, RowErrorRecord } from '../journal/store.ts';
 import { isKnownCurrency } from './currencies.ts';
@@ -24,15 +24,37 @@ export interface ValidatedRow {
 /** Columns whose values are account or card numbers (masked in reports and logs). */
 export function accountColumnIndices(match: HeaderMatch): number[] {
   const out: number[] = [];
-  for (const [name, index] of match.columns) {
-    if (name === 'account_number' || /card|account|clabe|iban|pan$|pixkey$/i.test(name.replace(/^(extra|field)\./, ''))) {
-      if (name !== 'account_name' && name !== 'account_type' && name !== 'account_token') out.push(index);
-    }
-  }
+  const isAccount = (name: string) =>
+    (name === 'account_number' || /card|account|clabe|iban|pan$|pixkey$/i.test(name.replace(/^(extra|field)\./, ''))) &&
+    name !== 'account_name' && name !== 'account_type' && name !== 'account_token';
+  for (const [name, index] of match.columns) if (isAccount(name)) out.push(index);
+  // A second account column that lost to a better-named one is not sent, but it is still an account number.
+  for (const [index, name] of match.shadowed) if (isAccount(name)) out.push(index);
   return out.sort((a, b) => a - b);
 }
 
 const NO_ISSUES: RowErrorRecord[] = [];
+
+const EXCEL_DIGITS = 'Format the column as Text and type the number again';
+
+/**
+ * Why an identifier that Excel stored as a number has lost digits, or undefined if it has not. Excel keeps
+ * 15 significant digits: an 18-digit CLABE typed as a number is stored as 8.80123456789012E+17 and read
+ * back as 880123456789012000, which still looks like 18 digits. A fraction is never part of an identifier.
+ */
+export function excelNumberDamage(note: CellNote | undefined): string | undefined {
+  if (note?.kind !== 'number') return undefined;
+  if (note.scientific)
+    return `Excel stored this identifier as a number in scientific notation: its digits are lost and cannot be recovered. ${EXCEL_DIGITS}`;
+  const text = note.text.startsWith('-') ? note.text.slice(1) : note.text;
+  const dot = text.indexOf('.');
+  const integerDigits = dot < 0 ? text.length : dot;
+  if (integerDigits >= 16)
+    return `Excel stored this identifier as a number of ${integerDigits} digits but keeps only 15: the digits after the 15th are lost and cannot be recovered. ${EXCEL_DIGITS}`;
+  if (dot >= 0)
+    return `Excel stored this identifier as a number with decimals: an identifier has none, so its digits were lost or changed. ${EXCEL_DIGITS}`;
+  return undefined;
+}
 
 /** Errors name a column as the sheet titles it (so the operator finds it), else by its canonical name. */
 export function columnTitle(header: readonly string[], match: HeaderMatch, name: string): string {
@@ -72,22 +94,29 @@ export class RowValidator {
   validate(raw: RawRow): ValidatedRow {
     const { rules, provider, batchKey } = this.options;
     const issues: RowIssue[] = [];
+    // A control character in any cell, sent or not (the others are copied to the results), makes the row
+    // invalid; from then on the row is seen escaped, so no error, reference or result cell carries one.
+    // One precompiled regex test a cell: this runs a million times.
+    let values = raw.values;
+    let controlIssues: RowErrorRecord[] | undefined;
+    for (let i = 0; i < values.length; i++) {
+      if (!CONTROL_CHARACTER.test(values[i]!)) continue;
+      controlIssues = this.controlIssues(raw);
+      values = values.map(escapeControlCharacters);
+      break;
+    }
     const fields: Record<string, string> = {};
     for (const [name, index] of this.entries) {
-      const value = (raw.values[index] ?? '').trim();
+      const value = (values[index] ?? '').trim();
       if (value !== '') fields[name] = value;
     }
 
     for (const { spec, index } of this.specs) {
       const value = fields[spec.name] ?? '';
       const note = index === undefined || !raw.notes ? undefined : raw.notes[index];
-      if (spec.identifier && note?.kind === 'number' && note.scientific) {
-        issues.push({
-          column: spec.name,
-          value: note.text,
-          rule: 'excel-damaged',
-          message: 'Excel stored this identifier as a number in scientific notation: its digits are lost and cannot be recovered. Format the column as Text and type the number again',
-        });
+      const damage = spec.identifier ? excelNumberDamage(note) : undefined;
+      if (damage !== undefined) {
+        issues.push({ column: spec.name, value: note!.text, rule: 'excel-damaged', message: damage });
         continue;
       }
       if (value === '') {
@@ -143,7 +172,8 @@ export class RowValidator {
 
     if (amountMinor !== null && currencyOk) issues.push(...rules.check(fields, { currency, amountMinor }));
 
-    const rowIssues: RowErrorRecord[] = issues.length === 0 ? NO_ISSUES : issues.map((i) => ({ ...i, column: columnTitle(this.options.header, this.options.match, i.column), rowNumber: raw.rowNumber }));
+    let rowIssues: RowErrorRecord[] = issues.length === 0 ? NO_ISSUES : issues.map((i) => ({ ...i, column: columnTitle(this.options.header, this.options.match, i.column), rowNumber: raw.rowNumber }));
+    if (controlIssues) rowIssues = [...controlIssues, ...rowIssues];
     const invalid = rowIssues.length > 0;
     return {
       payout: {
@@ -152,12 +182,29 @@ export class RowValidator {
         status: invalid ? 'invalid' : 'validated',
         amountMinor,
         currency: currencyOk ? currency : null,
-        original: raw.values,
+        original: values,
         fields,
         errorMessage: invalid ? rowIssues.map((i) => `${i.column}: ${i.message}`).join('; ') : null,
       },
       issues: rowIssues,
     };
+  }
+
+  /** One error per cell of the row that holds a control character, naming the column as the sheet titles it. */
+  private controlIssues(raw: RawRow): RowErrorRecord[] {
+    const out: RowErrorRecord[] = [];
+    for (let i = 0; i < raw.values.length; i++) {
+      const value = raw.values[i]!;
+      if (!CONTROL_CHARACTER.test(value)) continue;
+      out.push({
+        rowNumber: raw.rowNumber,
+        column: this.options.header[i] || columnLetter(i),
+        value: escapeControlCharacters(value),
+        rule: 'control-character',
+        message: `the cell holds a control character (${controlCodePoints(value)}), shown here as \\u…: remove it (no payout field may contain one)`,
+      });
+    }
+    return out;
   }
 }
 

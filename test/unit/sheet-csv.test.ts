@@ -100,7 +100,12 @@ describe('CSV encodings', () => {
     // The scan reads 1 MiB chunks: é (2 bytes) starts on the last byte of the first chunk, 😀 (4 bytes)
     // on the third-last byte of the second.
     const MiB = 1024 * 1024;
-    const filler = (len: number) => `R,${'x'.repeat(len - 3)}\n`;
+    // `len` bytes of rows, none longer than an Excel cell holds (32,767 characters).
+    const filler = (len: number) => {
+      let out = '';
+      for (; len > 30_003; len -= 30_000) out += `R,${'x'.repeat(30_000 - 3)}\n`;
+      return out + `R,${'x'.repeat(len - 3)}\n`;
+    };
     const head = 'reference,note\n';
     const a = filler(MiB - 1 - 2 - head.length) + 'R,';
     const b = 'é\n' + filler(MiB - 7) + 'R,';

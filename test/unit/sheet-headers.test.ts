@@ -88,15 +88,15 @@ describe('matchHeaders', () => {
     expect(m.columns.get('extra.clabe')).toBe(0);
   });
 
-  it('reports a column given twice and keeps the first', () => {
-    const m = matchHeaders(['Account Number', 'amount', 'acct no', 'extra.clabe', 'extra.clabe']);
+  it('reports a column given twice by equally good headers and keeps the first', () => {
+    const m = matchHeaders(['Account Number', 'amount', 'acct no', 'extra.clabe', 'extra.clabe', 'Bank Account', 'acct #']);
+    // "Account Number" names the column; the aliases after it lose and are kept as extra columns.
     expect(m.columns.get('account_number')).toBe(0);
+    expect(m.unknown).toEqual([2, 5, 6]);
     expect(m.columns.get('extra.clabe')).toBe(3);
-    expect(m.problems).toHaveLength(2);
-    expect(m.problems[0]!.column).toBe('account_number');
-    expect(m.problems[0]!.message).toContain('"Account Number" (column A)');
-    expect(m.problems[0]!.message).toContain('"acct no" (column C)');
-    expect(m.problems[1]!.column).toBe('extra.clabe');
+    expect(m.problems).toHaveLength(1);
+    expect(m.problems[0]!.column).toBe('extra.clabe');
+    expect(m.problems[0]!.message).toContain('"extra.clabe" (column D) and "extra.clabe" (column E)');
   });
 
   it('keeps unknown and unnamed columns as unknown', () => {
