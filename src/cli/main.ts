@@ -1,9 +1,7 @@
 // The paybatch command line (DESIGN §8). Each command lives in its own file; this one only wires them.
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/secrets.ts';
-import { WorkFolderBusy } from '../intake/lock.ts';
-import { redact } from '../log.ts';
-import { UsageError } from './errors.ts';
+import { logWriteFailure, redact } from '../log.ts';
+import { failureLine } from './errors.ts';
 import { runCommand } from './run.ts';
 import { runOnceCommand } from './run-once.ts';
 import { watchCommand } from './watch.ts';
@@ -20,6 +18,20 @@ const done = (code: number) => {
   exitCode = code;
 };
 
+// `paybatch status | head`: the reader went away. What is left to print has no reader; the command still
+// finishes what it was doing (a run never stops half-way because its output is not read) and exits with
+// its own code, quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && stream === process.stdout) {
+      process.stderr.write(`paybatch: cannot write the output: ${err.message}\n`);
+      exitCode = 2;
+      process.exitCode = 2;
+    }
+    stream.write = (() => true) as typeof stream.write;
+  });
+}
+
 const program = new Command();
 program
   .name('paybatch')
@@ -27,6 +39,7 @@ program
   .option('--config <file>', 'configuration file (default config/default.json)')
   .option('--work <dir>', 'work folder (overrides the config)')
   .option('--json', 'print one JSON document on stdout and nothing else there')
+  .option('--new-journal', 'start a new journal for this work folder deliberately (the old one is lost or belongs elsewhere)')
   .exitOverride()
   .showHelpAfterError();
 
@@ -115,8 +128,9 @@ try {
   if (err instanceof CommanderError) {
     // --help and --version end "successfully"; anything else is a usage error.
     exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
-  } else if (err instanceof UsageError || err instanceof ConfigError || err instanceof WorkFolderBusy) {
-    process.stderr.write(`paybatch: ${String(redact(err.message))}\n`);
+  } else if (failureLine(err) !== undefined) {
+    // One line a person can act on (configuration, journal, disk, work folder): no stack trace.
+    process.stderr.write(`paybatch: ${String(redact(failureLine(err)))}\n`);
     exitCode = 2;
   } else {
     process.stderr.write(`paybatch: unexpected error: ${String(redact((err as Error)?.stack ?? String(err)))}\n`);
@@ -124,3 +138,8 @@ try {
   }
 }
 process.exitCode = exitCode;
+// The log could not be written (a full disk): the work may be done, but its record is not. Said on stderr
+// when it happened; the exit code (checked last, a late write may fail too) is one cron notices.
+process.once('exit', () => {
+  if (logWriteFailure()) process.exitCode = 2;
+});

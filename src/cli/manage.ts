@@ -1,7 +1,8 @@
 // paybatch status | report | approve | resolve: reading and operating the journal.
 import os from 'node:os';
 import { summarize, type BatchSummary } from '../engine/batch.ts';
-import { writeReportsFor } from '../engine/reporting.ts';
+import { reportsProblem, writeReportsFor } from '../engine/reporting.ts';
+import type { BatchRecord } from '../journal/store.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
 import { printSummaries } from './output.ts';
 import { UsageError } from './errors.ts';
@@ -23,10 +24,17 @@ function batchOrFail(opened: Opened, id: string) {
   return batch;
 }
 
+/** The note status prints for a batch whose reports are missing or incomplete. */
+function reportsNote(batch: BatchRecord): string[] {
+  const problem = reportsProblem(batch);
+  return problem ? [`${problem}; the next run-once or watch writes them (or now: paybatch report ${batch.id})`] : [];
+}
+
+
 export async function statusCommand(batchId: string | undefined, options: GlobalOptions): Promise<number> {
   return withJournal(options, 'status', async (opened) => {
     const batches = batchId ? [batchOrFail(opened, batchId)] : opened.engine.journal.listBatches();
-    const summaries: BatchSummary[] = batches.map((b) => summarize(opened.engine, b));
+    const summaries: BatchSummary[] = batches.map((b) => summarize(opened.engine, b, reportsNote(b)));
     if (!options.json && summaries.length === 0) process.stdout.write('no batches yet\n');
     printSummaries(summaries, options.json);
     return 0;
@@ -36,11 +44,14 @@ export async function statusCommand(batchId: string | undefined, options: Global
 export async function reportCommand(batchId: string, options: GlobalOptions): Promise<number> {
   return withJournal(options, 'report', async (opened) => {
     batchOrFail(opened, batchId);
-    const { summary } = await writeReportsFor(opened.engine.journal, batchId, opened.config.workDir, {
+    const { summary, error } = await writeReportsFor(opened.engine.journal, batchId, opened.config.workDir, {
       maskMode: opened.config.reports.maskAccountNumbers,
       usdRates: await usdRatesOf(opened, batchId),
+      log: opened.log,
     });
     printSummaries([summarize(opened.engine, opened.engine.journal.getBatch(batchId)!, summary?.invariantLines ?? [])], options.json);
+    // Asked for the reports and did not get them (all or part): say so in the exit code too.
+    if (error) throw new UsageError(`batch ${batchId}: ${error}`);
     return 0;
   });
 }
@@ -69,7 +80,7 @@ export async function approveCommand(batchId: string, options: GlobalOptions): P
       { state: 'submitting', approvedAt: new Date().toISOString() },
       { type: 'batch-approved', detail: { by: operator(), holdReason: batch.holdReason } },
     );
-    await writeReportsFor(opened.engine.journal, batchId, opened.config.workDir, { maskMode: opened.config.reports.maskAccountNumbers });
+    await writeReportsFor(opened.engine.journal, batchId, opened.config.workDir, { maskMode: opened.config.reports.maskAccountNumbers, log: opened.log });
     if (!options.json) process.stdout.write(`batch ${batchId} approved (${batch.holdReason}); a running watch sends it now, else run: paybatch run-once\n`);
     else printSummaries([summarize(opened.engine, opened.engine.journal.getBatch(batchId)!)], true);
     return 0;
@@ -96,6 +107,7 @@ export async function resolveCommand(payout: string, options: GlobalOptions & { 
     await writeReportsFor(journal, record.batchId, opened.config.workDir, {
       maskMode: opened.config.reports.maskAccountNumbers,
       usdRates: await usdRatesOf(opened, record.batchId),
+      log: opened.log,
     });
     const summary = summarize(opened.engine, journal.getBatch(record.batchId)!);
     if (!options.json) process.stdout.write(`payout ${record.id} (${record.merchantReference}) resolved as ${options.as}; reports rewritten\n`);

@@ -1,7 +1,52 @@
-// Printing summaries: the --json document of DESIGN §8 (exactly its keys), or short human lines.
+// Printing summaries: the --json document of DESIGN §8 (its keys, plus each batch's notes), or short human
+// lines. File names come from outside: control characters are printed escaped, so a name with a newline
+// cannot fake lines in a cron log.
 import type { BatchSummary } from '../engine/batch.ts';
 
+/** A sheet left in the inbox because its provider's configuration failed to load. */
+export interface WaitingSheet {
+  /** Relative to the work folder: inbox/<provider>/<name>. */
+  path: string;
+  provider: string;
+  reason: string;
+  at: string;
+}
+
+/**
+ * Where printed documents find the sheets waiting for a fixed configuration: set by openEngine from the
+ * journal, so every command that prints summaries (status, run-once) also says which sheets wait and why.
+ */
+let waitingSource: (() => WaitingSheet[]) | undefined;
+
+export function showWaitingFrom(source: (() => WaitingSheet[]) | undefined): void {
+  waitingSource = source;
+}
+
+function waiting(): WaitingSheet[] {
+  try {
+    return waitingSource?.() ?? [];
+  } catch {
+    return []; // the journal is closed: nothing to add
+  }
+}
+
+// C0 and C1 controls, DEL, and the Unicode line/paragraph separators and bidirectional overrides that can
+// make a printed line look like another.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Text safe to print on one line: control characters as \n, \t, \xNN or \u{NNNN}, backslashes kept as they are. */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const named = NAMED[c];
+    if (named) return named;
+    const code = c.codePointAt(0)!;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
 export function jsonDocument(summaries: BatchSummary[]): string {
+  const waits = waiting();
   return JSON.stringify(
     {
       batches: summaries.map((s) => ({
@@ -12,7 +57,10 @@ export function jsonDocument(summaries: BatchSummary[]): string {
         rows: s.rows,
         counts: s.counts,
         reports: s.reports,
+        notes: s.notes,
+        ...(s.id ? { reports_error: s.reportsError ?? null } : {}),
       })),
+      ...(waits.length ? { waiting: waits.map((w) => ({ file: w.path, provider: w.provider, reason: w.reason, since: w.at })) } : {}),
     },
     null,
     2,
@@ -29,10 +77,22 @@ export function humanLines(s: BatchSummary): string[] {
   if (s.reports.results_csv) lines.push(`  results: ${s.reports.results_csv} (+ .xlsx)`);
   if (s.reports.reconciliation_csv) lines.push(`  reconciliation: ${s.reports.reconciliation_csv} (+ .xlsx)`);
   if (s.reports.errors_csv) lines.push(`  errors: ${s.reports.errors_csv}`);
-  return lines;
+  return lines.map(printable);
+}
+
+export function waitingLines(): string[] {
+  return waiting().map((w) => printable(`waiting: ${w.path} (${w.provider}) since ${w.at}: ${w.reason}; it is taken once the configuration is fixed`));
 }
 
 export function printSummaries(summaries: BatchSummary[], json: boolean | undefined): void {
-  if (json) process.stdout.write(jsonDocument(summaries) + '\n');
-  else for (const s of summaries) process.stdout.write(humanLines(s).join('\n') + '\n');
+  if (json) {
+    process.stdout.write(jsonDocument(summaries) + '\n');
+    // stdout holds only the document; a batch paid without its reports must still be said where people look.
+    for (const s of summaries)
+      if (s.reportsError) process.stderr.write(printable(`paybatch: batch ${s.id}: ${s.reportsError}; the next run-once or watch writes them (or now: paybatch report ${s.id})`) + '\n');
+  } else {
+    for (const s of summaries) process.stdout.write(humanLines(s).join('\n') + '\n');
+    const waits = waitingLines();
+    if (waits.length) process.stdout.write(waits.join('\n') + '\n');
+  }
 }

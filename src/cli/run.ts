@@ -4,7 +4,7 @@ import path from 'node:path';
 import { exitCodeFor, processFile, type BatchSummary } from '../engine/batch.ts';
 import { validateFile } from '../engine/validate-file.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
-import { printSummaries } from './output.ts';
+import { printSummaries, printable } from './output.ts';
 import { UsageError } from './errors.ts';
 
 export interface RunOptions extends GlobalOptions {
@@ -13,7 +13,10 @@ export interface RunOptions extends GlobalOptions {
 }
 
 export async function runCommand(files: string[], options: RunOptions): Promise<number> {
-  for (const f of files) if (!fs.existsSync(f) || !fs.statSync(f).isFile()) throw new UsageError(`no such file: ${f}`);
+  for (const f of files) {
+    const problem = notASheetFile(f);
+    if (problem) throw new UsageError(problem);
+  }
   if (options.dryRun) {
     const summaries: BatchSummary[] = [];
     for (const f of files) summaries.push(await validateFile(options, f));
@@ -32,4 +35,20 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   } finally {
     await opened.close();
   }
+}
+
+/** Why `file` cannot be read as a sheet (it is missing, or not a regular file), in the operator's words. */
+function notASheetFile(file: string): string | undefined {
+  const name = printable(file);
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(file, { throwIfNoEntry: false });
+  } catch (err) {
+    return `${name}: ${(err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message}`;
+  }
+  if (!st) return fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink() ? `${name} is a symbolic link to a file that does not exist` : `no such file: ${name}`;
+  if (st.isFile()) return undefined;
+  if (st.isDirectory()) return `${name} is a directory, not a sheet file: name the sheets inside it, or drop them into the inbox for run-once`;
+  const what = st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
+  return `${name} is ${what}, not a sheet file: paybatch reads regular CSV or XLSX files only`;
 }

@@ -5,10 +5,10 @@ import path from 'node:path';
 import chokidar from 'chokidar';
 import { startCallbackServer, type CallbackServer } from '../callbacks/server.ts';
 import type { BatchSummary } from '../engine/batch.ts';
-import { resumeUnfinished, takeInboxFile } from '../engine/inbox.ts';
+import { recoverStranded, resumeUnfinished, takeInboxFile } from '../engine/inbox.ts';
 import { checkReversals } from '../engine/reversals.ts';
 import { isCandidate } from '../intake/claim.ts';
-import { workFolders } from '../intake/folders.ts';
+import { isRegularFile, workFolders } from '../intake/folders.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
 import { humanLines, jsonDocument } from './output.ts';
 
@@ -56,8 +56,18 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
     awaitWriteFinish: { stabilityThreshold: Math.max(100, engine.config.intake.stableSeconds * 1000), pollInterval: 100 },
     ignored: (p: string) => p !== folders.inbox && path.basename(p).startsWith('.'),
   });
+  const notRegular = new Set<string>();
+  /** Sheets a configuration error left in the inbox: taken again at this time, not at every event. */
+  const retryAt = new Map<string, number>();
   watcher.on('add', (file: string) => {
     if (!isCandidate(path.basename(file))) return;
+    if ((retryAt.get(file) ?? 0) > Date.now()) return;
+    // Only regular files are ever claimed: a FIFO would hang the reader that opens it (run-once skips it too).
+    if (!isRegularFile(file)) {
+      if (!notRegular.has(file)) log.warn('not a regular file: left in the inbox, never taken', { file: path.relative(folders.root, file) });
+      notRegular.add(file);
+      return;
+    }
     if (!queue.includes(file)) queue.push(file);
     poke();
   });
@@ -78,8 +88,23 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
   if (!options.json) process.stdout.write(`watching ${folders.inbox}${callbacks ? `; callbacks on ${callbacks.url}/callbacks/<provider>` : ''} (Ctrl-C to stop)\n`);
   const recovered = engine.journal.recoverInFlight();
   if (recovered) log.warn(`${recovered} payout(s) were in flight when paybatch last stopped: checking them with the provider first`);
+  // Again later: a sheet left in the inbox by a configuration error (a secret file may be fixed meanwhile).
+  const retryLater = (file: string, ms: number) => {
+    retryAt.set(file, Date.now() + ms);
+    setTimeout(() => {
+      retryAt.delete(file);
+      if (!queue.includes(file)) queue.push(file);
+      poke();
+    }, ms).unref();
+  };
 
   try {
+    // Sheets a killed process left in processing/ before their batch existed go back through intake.
+    try {
+      for (const s of await recoverStranded(engine, { noWait: true })) announce(s);
+    } catch (err) {
+      log.error('taking sheets left in processing/ failed; they are tried again on the next start', { error: err instanceof Error ? err.message : String(err) });
+    }
     while (!stopping) {
       while (queue.length && !stopping) {
         const file = queue.shift()!;
@@ -88,13 +113,14 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
         try {
           summary = await takeInboxFile(engine, file, { noWait: true, stableSeconds: Math.min(engine.config.intake.stableSeconds, 1) });
         } catch (err) {
-          // The daemon outlives one sheet's failure (a configuration error put the sheet back in the inbox).
+          // The daemon outlives one sheet's failure (a configuration error left the sheet in its inbox folder).
           log.error('sheet left for a later attempt', { file: path.basename(file), error: err instanceof Error ? err.message : String(err) });
+          if (fs.existsSync(file)) retryLater(file, 30_000);
           continue;
         }
         if (summary) announce(summary);
         // Not ready (a done-file is awaited, or it is still changing): look again shortly.
-        else if (fs.existsSync(file)) setTimeout(() => { if (!queue.includes(file)) queue.push(file); poke(); }, 1000).unref();
+        else if (isRegularFile(file)) retryLater(file, 1000);
       }
       try {
         for (const s of await resumeUnfinished(engine, { until: Date.now() + 50, retryStoppedAfterMs: 60_000 })) announce(s);

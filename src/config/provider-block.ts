@@ -1,27 +1,35 @@
 // Keys every provider block has (DESIGN §9). A provider's schema.ts extends this with its credentials
-// and the settings PROVIDERS.md calls configurable (same key names as there).
+// and the settings PROVIDERS.md calls configurable (same key names as there). The base is strict, and
+// `extend` keeps it so: a misspelt key (`secrett`, `rates`) is an error, not a setting that vanishes.
 import { z } from 'zod';
+import { WEEK_SECONDS } from './schema.ts';
 
-export const providerBlockBase = z.object({
+/** Requests per second: fractions for slow tests, never a rate so small its interval overflows a timer. */
+const perSecond = z.number().min(0.01).max(100_000);
+
+export const providerBlockBase = z.strictObject({
   /** "sandbox" starts the provider's simulator in-process with built-in test credentials. */
-  baseUrl: z.string().default('sandbox'),
+  baseUrl: z.string().min(1).default('sandbox'),
   rate: z
-    .object({ perSecond: z.number().positive().optional(), concurrency: z.number().int().positive().optional() })
+    .strictObject({ perSecond: perSecond.optional(), concurrency: z.number().int().positive().max(1000).optional() })
     .default({}),
   poll: z
-    .object({
-      firstAfterSeconds: z.number().min(0).optional(),
-      maxIntervalSeconds: z.number().positive().optional(),
-      deadlineHours: z.number().positive().optional(),
+    .strictObject({
+      firstAfterSeconds: z.number().min(0).max(WEEK_SECONDS).optional(),
+      maxIntervalSeconds: z.number().positive().max(WEEK_SECONDS).optional(),
+      deadlineHours: z.number().positive().max(WEEK_SECONDS / 3600).optional(),
     })
     .default({}),
   /** The public URL the provider calls back (sent as notifyUrl/ipnUrl/callbackUrl); null = none. */
   callbackUrl: z.string().nullable().default(null),
   /** Seconds to wait for an answer before the outcome is unknown. */
-  timeoutSeconds: z.number().positive().default(30),
+  timeoutSeconds: z.number().min(0.01).max(3600).default(30),
   /** Seconds after the last create attempt before a "not found" answer is trusted (DESIGN §3 rule 3). */
-  notFoundWindowSeconds: z.number().min(0).optional(),
-  /** Sandbox settings (settle delay, outcome rules, faults, rate limit): src/sandbox/settings.ts. */
+  notFoundWindowSeconds: z.number().min(0).max(WEEK_SECONDS).optional(),
+  /**
+   * Sandbox settings (settle delay, outcome rules, faults, rate limit): checked strictly by the loader
+   * against src/sandbox/settings.ts plus the provider's own sandbox settings.
+   */
   sandbox: z.record(z.string(), z.unknown()).default({}),
 });
 

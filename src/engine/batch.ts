@@ -2,23 +2,24 @@
 // submit and poll → report → archive. `run`, `run-once` and `watch` all come through here.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DateTime } from 'luxon';
 import type { LoadedConfig } from '../config/load.ts';
 import { resolveProvider } from '../config/load.ts';
 import { getProvider, providerIds } from '../providers/registry.ts';
 import type { BatchRecord, Journal, RowErrorRecord } from '../journal/store.ts';
 import type { Logger } from '../log.ts';
-import { archiveDir, copyFile, errorsFileBeside, isInside, moveFile, workFolders } from '../intake/folders.ts';
-import { sha256File } from '../intake/identity.ts';
+import { archiveDir, copyFile, errorsFileBeside, isInside, moveFile, tidyProcessing, workFolders } from '../intake/folders.ts';
+import { changedSince, describeIdentity, findInArchive, identify, type ReadIdentity } from '../intake/identity.ts';
 import { openSheet } from '../sheet/open.ts';
 import { SheetError } from '../sheet/types.ts';
 import { writeErrorsCsv } from '../report/index.ts';
-import { parseMoney, formatMinorUnits } from '../validate/money.ts';
-import { currencyExponent } from '../validate/currencies.ts';
-import { BatchRunner, BatchStopped, toRequest } from './runner.ts';
+import { parseMoney } from '../validate/money.ts';
+import { formatMinor } from '../validate/currencies.ts';
+import { BatchRunner, BatchStopped } from './runner.ts';
+import { batchKeyOf, toRequest } from './request.ts';
 import { ingestSheet } from './ingest.ts';
-import { columnTitle } from '../validate/rows.ts';
-import { reportsDir, resultStatusOf, writeReportsFor } from './reporting.ts';
+import { accountColumnIndices, columnTitle } from '../validate/rows.ts';
+import type { HeaderMatch } from '../sheet/headers.ts';
+import { reportsDir, reportsProblem, resultStatusOf, writeReportsFor } from './reporting.ts';
 import type { Runtimes } from './runtime.ts';
 
 export interface Engine {
@@ -45,6 +46,10 @@ export interface BatchSummary {
   notes: string[];
   /** 2 when the file could not be read at all or the configuration was refused. */
   unreadable?: boolean;
+  /** The sheet changed after payouts began: kept in rejected/, not archived (exit 1). */
+  fileChanged?: boolean;
+  /** Why the batch's reports are missing or incomplete (`reports_error` in --json); null when written. */
+  reportsError?: string | null;
 }
 
 export interface FileOptions {
@@ -71,6 +76,7 @@ export function summarize(engine: Engine, batch: BatchRecord, notes: string[] = 
     counts[resultStatusOf[status as keyof typeof raw]] += n;
   }
   const r = batch.reports ?? {};
+  const stored = engine.journal.batchNotes(batch.id);
   const orNull = (v: string | null | undefined) => (v ? v : null);
   return {
     id: batch.id,
@@ -86,21 +92,28 @@ export function summarize(engine: Engine, batch: BatchRecord, notes: string[] = 
       reconciliation_xlsx: orNull(r.reconciliation_xlsx),
       errors_csv: orNull(r.errors_csv ?? batch.errorsCsv),
     },
-    notes: [...(batch.holdReason && batch.state === 'held' ? [`held: ${batch.holdReason}`] : []), ...(batch.stopReason && batch.state === 'stopped' ? [`stopped: ${batch.stopReason}`] : []), ...notes],
+    notes: [
+      ...(batch.holdReason && batch.state === 'held' ? [`held: ${batch.holdReason}`] : []),
+      ...(batch.stopReason && batch.state === 'stopped' ? [`stopped: ${batch.stopReason}`] : []),
+      ...stored.map((n) => n.note),
+      ...notes,
+    ],
+    ...(stored.some((n) => n.kind === FILE_CHANGED) ? { fileChanged: true } : {}),
+    reportsError: reportsProblem(batch),
   };
 }
+
+/** Batch note kinds. */
+const FILE_CHANGED = 'file-changed';
+const CHANGED_WHILE_READ = 'changed-while-read';
 
 /** DESIGN §8 exit codes over several batches: 2 unreadable, else 3 anything open, else 1 anything not paid, else 0. */
 export function exitCodeFor(summaries: BatchSummary[]): number {
   if (summaries.some((s) => s.unreadable || s.state === 'stopped')) return 2;
   if (summaries.some((s) => s.counts.pending > 0 || s.counts.needs_review > 0 || s.state === 'held')) return 3;
-  if (summaries.some((s) => s.state === 'rejected' || s.state === 'duplicate-file' || s.counts.failed + s.counts.reversed + s.counts.invalid + s.counts.duplicate > 0))
+  if (summaries.some((s) => s.state === 'rejected' || s.state === 'duplicate-file' || s.fileChanged || s.counts.failed + s.counts.reversed + s.counts.invalid + s.counts.duplicate > 0))
     return 1;
   return 0;
-}
-
-function batchKeyOf(sha256: string): string {
-  return `${DateTime.utc().toFormat('yyyyMMdd')}-${sha256.slice(0, 8)}`;
 }
 
 function newBatchId(journal: Journal, sha256: string): string {
@@ -119,6 +132,7 @@ async function writeFileLevelErrors(file: string, fileName: string, errors: RowE
 async function rejectWholeFile(engine: Engine, filePath: string, name: string, origin: FileOptions['origin'], errors: RowErrorRecord[]): Promise<string> {
   const folders = workFolders(engine.config.workDir);
   const kept = origin === 'inbox' ? moveFile(filePath, folders.rejected, name) : copyFile(filePath, folders.rejected, name);
+  if (origin === 'inbox') tidyProcessing(folders, filePath);
   const errorsCsv = errorsFileBeside(kept);
   await writeFileLevelErrors(errorsCsv, name, errors);
   return errorsCsv;
@@ -127,7 +141,8 @@ async function rejectWholeFile(engine: Engine, filePath: string, name: string, o
 export async function processFile(engine: Engine, filePath: string, options: FileOptions): Promise<BatchSummary> {
   const { journal, config, log } = engine;
   const name = options.name ?? path.basename(filePath);
-  const { sha256, bytes } = await sha256File(filePath);
+  const read = await identify(filePath);
+  const { sha256, bytes } = read;
   let known = journal.findBatchBySha(sha256);
   if (known?.state === 'received') {
     // Its reading was interrupted before the batch was released: nothing was sent; read it again whole.
@@ -148,6 +163,17 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     return resumeBatch(engine, known.id, options);
   }
 
+  // The journal does not know these bytes, but the archive may (a journal started anew): paid before.
+  const archived = await findInArchive(workFolders(config.workDir).archive, sha256, bytes);
+  if (archived) {
+    const where = path.relative(config.workDir, archived);
+    const errorsCsv = await rejectWholeFile(engine, filePath, name, options.origin, [
+      { rowNumber: null, column: '', value: sha256, rule: 'already-archived', message: `same bytes as ${where}, a sheet already paid (the journal does not know it); nothing was paid for this copy` },
+    ]);
+    log.warn('file already archived: rejected', { file: name, archived: where, sha256 });
+    return { ...unreadableSummary(name, options.provider ?? config.provider, errorsCsv, `${name} has the same bytes as ${where}, already paid: nothing paid`), state: 'duplicate-file', unreadable: undefined };
+  }
+
   const providerId = options.provider ?? config.provider;
   if (!getProvider(providerId)) {
     // inbox/<folder>/ names the provider; a folder that names none must not strand the sheet.
@@ -159,6 +185,9 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   }
   const resolved = resolveProvider(config, providerId);
   const rules = resolved.module.rowRules(resolved.block as never);
+  // A live provider pays real money: a sheet must carry its own references (issue 10, case 4).
+  const live = !resolved.sandbox;
+  const referencesRequired = (config.references ?? (live ? 'required' : 'derived')) === 'required';
 
   let sheet;
   try {
@@ -166,7 +195,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   } catch (err) {
     if (!(err instanceof SheetError)) throw err;
     const errorsCsv = await rejectWholeFile(engine, filePath, name, options.origin, [
-      { rowNumber: err.row ?? null, column: err.column ?? '', value: '', rule: 'unreadable', message: err.message },
+      { rowNumber: err.row ?? null, column: err.column ?? '', value: '', rule: err.rule, message: err.message },
     ]);
     log.error('sheet unreadable', { file: name, error: err.message });
     return unreadableSummary(name, providerId, errorsCsv, `${name}: ${err.message}`);
@@ -174,6 +203,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
 
   const batchId = newBatchId(journal, sha256);
   let batch = journal.createBatch({ id: batchId, fileName: name, fileSha256: sha256, fileBytes: bytes, provider: providerId, sourcePath: filePath, format: sheet.format });
+  journal.event('batch-file-read', batchId, null, null, null, read);
   log.info('batch received', { batchId, file: name, provider: providerId, format: sheet.format, encoding: sheet.encoding, delimiter: sheet.delimiter });
 
   const ingest = await ingestSheet(engine, {
@@ -184,6 +214,35 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   const { match, totals, overRowLimit, rowCount, duplicates } = ingest;
   let { invalid } = ingest;
   const fileLevel = ingest.fileErrors;
+
+  // The bytes read must be the file's bytes: a writer that paused longer than the stability window and
+  // then went on would otherwise have its first rows paid and the rest silently dropped.
+  if (await refuseIfChanged(engine, batchId, filePath, read)) return finishRejected(engine, batchId, filePath, name, options, true);
+
+  if (referencesRequired && rowCount > 0 && !match.columns.has('reference')) {
+    const message =
+      `the sheet has no reference column, and references are required for ${live ? 'the live provider' : 'provider'} ${providerId} ` +
+      `("references": "required"): without one, a corrected sheet dropped again gets new references and pays its rows a second time; ` +
+      `add a "reference" column with one unique reference per payout, or set "references": "derived" in the configuration`;
+    journal.insertRows(batchId, providerId, [], [{ rowNumber: null, column: 'reference', value: '', rule: 'reference-required', message }]);
+    journal.updateBatch(batchId, { state: 'rejected' }, { type: 'batch-rejected', detail: { reason: message } });
+    log.warn('batch rejected: no reference column', { batchId, provider: providerId });
+    return finishRejected(engine, batchId, filePath, name, options, false);
+  }
+  const referenceIndex = match.columns.get('reference');
+  const missingReference = referencesRequired && referenceIndex !== undefined ? journal.validRowsWithEmptyCell(batchId, referenceIndex) : [];
+  if (missingReference.length) {
+    const column = columnTitle(sheet.header, match, 'reference');
+    const message = 'a reference is required ("references": "required"): a derived one would differ when a corrected sheet is dropped again';
+    journal.atomically(() => {
+      journal.insertRows(batchId, providerId, [], missingReference.map((p) => ({ rowNumber: p.rowNumber, column, value: '', rule: 'reference-required', message })));
+      for (const p of missingReference) {
+        invalid++;
+        journal.transition(p.id, 'invalid', { errorMessage: `${column}: ${message}` }, { type: 'reference-missing' });
+        if (p.amountMinor !== null && p.currency) totals.set(p.currency, (totals.get(p.currency) ?? 0n) - p.amountMinor);
+      }
+    });
+  }
 
   // Checks that need the provider before anything is sent (Starpay's bank list).
   const runtime = await engine.runtimes.get(providerId);
@@ -204,9 +263,9 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     }
   }
 
-  if ((invalid > 0 && config.onInvalidRows === 'reject-file') || rowCount === 0 || fileLevel.length > 0) {
-    const reason = rowCount === 0 ? 'the sheet has no rows' : `${invalid} invalid row(s): the whole file is rejected (onInvalidRows: reject-file); nothing was sent`;
-    if (rowCount === 0) journal.insertRows(batchId, providerId, [], [{ rowNumber: null, column: '', value: '', rule: 'empty', message: 'the sheet has a header but no rows' }]);
+  // A header-only sheet never gets here: ingest refuses it as a file that cannot be a batch (exit 2).
+  if ((invalid > 0 && config.onInvalidRows === 'reject-file') || fileLevel.length > 0) {
+    const reason = `${invalid} invalid row(s): the whole file is rejected (onInvalidRows: reject-file); nothing was sent`;
     journal.updateBatch(batchId, { state: 'rejected' }, { type: 'batch-rejected', detail: { reason } });
     log.warn('batch rejected', { batchId, reason });
     return finishRejected(engine, batchId, filePath, name, options, false);
@@ -221,6 +280,12 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     const text = config.limits.maxFileTotal[cur];
     const limit = text ? parseMoney(text, cur) : undefined;
     if (limit?.ok && total > limit.minor) holds.push(`${cur} total ${fmt(total, cur)} exceeds limits.maxFileTotal ${text}`);
+  }
+  // The same account paid the same amount lately (a corrected sheet under new references): a person decides.
+  // Recorded for every batch of a live provider, so later batches find it whatever the window is now.
+  if (live && valid > 0 && journal.recordFingerprints(batchId, identifierColumns(match)) > 0 && config.duplicateWindowDays > 0) {
+    const lookalike = paidLookalikeReason(engine, batchId);
+    if (lookalike) holds.push(lookalike);
   }
   const balances: BatchRecord['balances'] = [];
   if (runtime.adapter.balance && valid > 0) {
@@ -237,6 +302,8 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     }
   }
   if (balances.length) journal.updateBatch(batchId, { balances });
+  // Once more, just before anything can be released: the checks above may have taken a while.
+  if (await refuseIfChanged(engine, batchId, filePath, read)) return finishRejected(engine, batchId, filePath, name, options, true);
   if (holds.length) {
     const reason = holds.join('; ');
     journal.updateBatch(batchId, { state: 'held', holdReason: reason }, { type: 'batch-held', detail: { reason } });
@@ -247,6 +314,54 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   }
   journal.updateBatch(batchId, { state: 'submitting' });
   return resumeBatch(engine, batchId, { ...options, name });
+}
+
+/**
+ * When the file's bytes are no longer those read: the batch is refused before any payout (DESIGN §8: a
+ * file that changed while it was read cannot be a batch) and a note says why. Answers true when refused.
+ */
+async function refuseIfChanged(engine: Engine, batchId: string, filePath: string, read: ReadIdentity): Promise<boolean> {
+  const now = await changedSince(filePath, read);
+  if (!now) return false;
+  const { journal, log } = engine;
+  const batch = journal.getBatch(batchId)!;
+  const message =
+    `the file changed while it was read (read: ${describeIdentity(read)}; now: ${describeIdentity(now)}): nothing was sent. ` +
+    `Let the sender finish writing it (or write it under a .tmp/.part name and rename it when complete), then drop it again`;
+  journal.insertRows(batchId, batch.provider, [], [{ rowNumber: null, column: '', value: now.sha256, rule: 'changed-while-read', message }]);
+  journal.updateBatch(batchId, { state: 'rejected' }, { type: 'batch-rejected', detail: { reason: 'the file changed while it was read', read, now } });
+  journal.addBatchNote(batchId, CHANGED_WHILE_READ, `${batch.fileName}: ${message}`);
+  log.error('sheet changed while it was read: batch refused, nothing sent', { batchId, file: batch.fileName, read, now });
+  return true;
+}
+
+/** Columns that say who is paid, besides the account and card numbers of accountColumnIndices(). */
+const PAYEE_COLUMNS = ['payee_id', 'customer_no', 'account_token'];
+
+/** The sheet columns that identify the payee: what "the same account" means for the duplicate window. */
+function identifierColumns(match: HeaderMatch): number[] {
+  const out = new Set(accountColumnIndices(match));
+  for (const name of PAYEE_COLUMNS) {
+    const i = match.columns.get(name);
+    if (i !== undefined) out.add(i);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** The hold reason when rows pay what another batch sent within duplicateWindowDays, naming the first few. */
+function paidLookalikeReason(engine: Engine, batchId: string): string | undefined {
+  const days = engine.config.duplicateWindowDays;
+  const since = new Date(Date.now() - days * 86_400_000).toISOString();
+  const SHOWN = 5;
+  const found = engine.journal.paidLookalikes(batchId, since, 1000);
+  if (!found.length) return undefined;
+  const rows = new Map<number, (typeof found)[number]>();
+  for (const f of found) if (!rows.has(f.rowNumber)) rows.set(f.rowNumber, f);
+  const listed = [...rows.values()].slice(0, SHOWN).map(
+    (f) => `row ${f.rowNumber}${f.reference ? ` (reference ${f.reference})` : ''} pays the same account, amount and currency as reference ${f.earlierReference ?? '(none)'} in batch ${f.earlierBatch} (row ${f.earlierRow}, ${f.earlierStatus})`,
+  );
+  const more = rows.size > SHOWN ? `; and ${rows.size - SHOWN}${found.length >= 1000 ? '+' : ''} more row(s)` : '';
+  return `possible duplicate payment within duplicateWindowDays ${days}: ${listed.join('; ')}${more}`;
 }
 
 /** The summary of a sheet rejected before it became a batch. */
@@ -271,11 +386,11 @@ export async function quarantine(engine: Engine, filePath: string, name: string,
 }
 
 function fmt(minor: bigint, currency: string): string {
-  return `${formatMinorUnits(minor, currencyExponent(currency) ?? 2)} ${currency}`;
+  return `${formatMinor(minor, currency)} ${currency}`;
 }
 
 function reportOptions(engine: Engine, usdRates?: Record<string, string>) {
-  return { maskMode: engine.config.reports.maskAccountNumbers, usdRates };
+  return { maskMode: engine.config.reports.maskAccountNumbers, usdRates, log: engine.log };
 }
 
 async function finishRejected(engine: Engine, batchId: string, filePath: string, name: string, options: FileOptions, unreadable: boolean): Promise<BatchSummary> {
@@ -283,6 +398,7 @@ async function finishRejected(engine: Engine, batchId: string, filePath: string,
   const folders = workFolders(config.workDir);
   const batch = journal.getBatch(batchId)!;
   const kept = options.origin === 'inbox' ? moveFile(filePath, folders.rejected, name) : copyFile(filePath, folders.rejected, name);
+  if (options.origin === 'inbox') tidyProcessing(folders, filePath);
   const besideFile = errorsFileBeside(kept);
   const { paths } = await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
   if (paths.errors_csv) fs.copyFileSync(paths.errors_csv, besideFile);
@@ -309,8 +425,14 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
       if (!done) journal.updateBatch(batchId, { state: 'polling' });
     } catch (err) {
       if (!(err instanceof BatchStopped)) throw err;
-      journal.updateBatch(batchId, { state: 'stopped', stopReason: err.message }, { type: 'batch-stopped', detail: { reason: err.message } });
-      log.error('batch stopped', { batchId, reason: err.message });
+      if (err.batchState === 'held') {
+        // The provider refused for the merchant's account (e.g. balance): held until `paybatch approve`.
+        journal.updateBatch(batchId, { state: 'held', holdReason: err.message }, { type: 'batch-held', detail: { reason: err.message } });
+        log.warn('batch held for approval', { batchId, reason: err.message });
+      } else {
+        journal.updateBatch(batchId, { state: 'stopped', stopReason: err.message }, { type: 'batch-stopped', detail: { reason: err.message } });
+        log.error('batch stopped', { batchId, reason: err.message });
+      }
     }
   }
   batch = journal.getBatch(batchId)!;
@@ -327,7 +449,7 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
       }
     }
     journal.updateBatch(batchId, { state: 'completed', completedAt: new Date().toISOString(), balances }, { type: 'batch-completed' });
-    archiveSheet(engine, journal.getBatch(batchId)!);
+    await archiveSheet(engine, journal.getBatch(batchId)!);
   }
   batch = journal.getBatch(batchId)!;
   const signature = `${batch.state}:${JSON.stringify(journal.counts(batchId))}`;
@@ -341,10 +463,34 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
   return summarize(engine, batch, notes);
 }
 
-function archiveSheet(engine: Engine, batch: BatchRecord): void {
+/**
+ * Moves (inbox) or copies (`run`) the sheet into the archive, unless its bytes are no longer those read: a
+ * sheet that changed after payouts began is never archived silently. It goes to rejected/ with a note of
+ * what was paid from the bytes read, and the batch exits 1.
+ */
+export async function archiveSheet(engine: Engine, batch: BatchRecord): Promise<void> {
+  const { journal, log } = engine;
   const folders = workFolders(engine.config.workDir);
   const source = batch.sourcePath;
   if (!source || !fs.existsSync(source) || batch.archivedPath) return;
-  const target = isInside(folders.processing, source) ? moveFile(source, archiveDir(folders), batch.fileName) : copyFile(source, archiveDir(folders), batch.fileName);
-  engine.journal.updateBatch(batch.id, { archivedPath: target }, { type: 'batch-archived', detail: { path: target } });
+  const moving = isInside(folders.processing, source);
+  const now = await changedSince(source, { sha256: batch.fileSha256, bytes: batch.fileBytes, mtimeMs: 0 });
+  if (now) {
+    const kept = moving ? moveFile(source, folders.rejected, batch.fileName) : copyFile(source, folders.rejected, batch.fileName);
+    if (moving) tidyProcessing(folders, source);
+    const c = summarize(engine, batch).counts;
+    const rel = path.relative(engine.config.workDir, kept);
+    const note =
+      `${batch.fileName} changed after it was read (read: ${batch.fileBytes} bytes, SHA-256 ${batch.fileSha256.slice(0, 16)}…; now: ${now.bytes} bytes): ` +
+      `${c.succeeded} of the ${batch.rowCount} row(s) read were paid (failed ${c.failed}, needs_review ${c.needs_review}, pending ${c.pending}); ` +
+      `whatever was written after the read was not paid. Kept in ${rel}, not archived: check it and send the rest as a new sheet`;
+    await writeFileLevelErrors(errorsFileBeside(kept), batch.fileName, [{ rowNumber: null, column: '', value: now.sha256, rule: 'changed-after-read', message: note }]);
+    journal.addBatchNote(batch.id, FILE_CHANGED, note);
+    journal.updateBatch(batch.id, { archivedPath: kept }, { type: 'batch-sheet-rejected', detail: { path: kept, reason: 'the file changed after it was read', read: { sha256: batch.fileSha256, bytes: batch.fileBytes }, now } });
+    log.error('sheet changed after it was read: kept in rejected/, not archived', { batchId: batch.id, file: batch.fileName, paid: c.succeeded, rows: batch.rowCount, now });
+    return;
+  }
+  const target = moving ? moveFile(source, archiveDir(folders), batch.fileName) : copyFile(source, archiveDir(folders), batch.fileName);
+  if (moving) tidyProcessing(folders, source);
+  journal.updateBatch(batch.id, { archivedPath: target }, { type: 'batch-archived', detail: { path: target } });
 }

@@ -1,9 +1,13 @@
 // Reports from the journal alone (DESIGN §7), so `paybatch report <batch>` regenerates identical files.
+// Writing them never fails a batch whose payouts exist: a report that cannot be written is recorded on the
+// batch (`reports_error` in status) and in the log, and the next run-once or watch writes it.
 import path from 'node:path';
 import type { BatchRecord, Journal, PayoutRecord, PayoutStatus } from '../journal/store.ts';
+import { createLogger, type Logger } from '../log.ts';
 import { writeBatchReports, writeErrorsCsv, type ReportPaths, type ReportRow, type ResultStatus } from '../report/index.ts';
 import type { ReconciliationSummary } from '../report/types.ts';
 import { crashAt } from './crash.ts';
+import type { Engine } from './batch.ts';
 
 export const resultStatusOf: Record<PayoutStatus, ResultStatus> = {
   validated: 'pending',
@@ -54,53 +58,144 @@ export async function writeBatchErrors(journal: Journal, batch: BatchRecord, fil
   return file;
 }
 
+export interface ReportOptions {
+  maskMode: 'last4' | 'none';
+  usdRates?: Record<string, string>;
+  /** Where a report that could not be written is logged (else the work folder's log, opened for it). */
+  log?: Logger;
+}
+
+/** The key of a batch's `reports` record that says why its reports are missing or incomplete. */
+export const REPORTS_ERROR_KEY = 'reports_error';
+
+/** Why the batch's reports are missing or incomplete, or null when the last write succeeded. */
+export function reportsProblem(batch: BatchRecord): string | null {
+  if (batch.state === 'received') return null;
+  if (!batch.reports) return batch.state === 'completed' ? 'reports not written' : null;
+  return batch.reports[REPORTS_ERROR_KEY] ?? null;
+}
+
+function logReportProblem(log: Logger | undefined, workDir: string, message: string, detail: Record<string, unknown>): void {
+  if (log) {
+    log.error(message, detail);
+    return;
+  }
+  const own = createLogger({ workDir, console: true });
+  own.error(message, detail);
+  own.end();
+}
+
+const isJournalError = (err: unknown) => /^SQLITE_/.test(String((err as { code?: unknown })?.code ?? '')) || (err as Error)?.name === 'JournalError';
+
+/**
+ * Writes the batch's errors.csv, results and reconciliation (CSV and XLSX) and records the paths on the
+ * batch. Never throws for a file that cannot be written (a read-only or missing reports folder, a full
+ * disk, a workbook exceljs refuses): the CSV files are kept when only an XLSX failed, the reason is
+ * recorded as the batch's `reports_error` and logged, and `error` says it. Journal errors are thrown.
+ */
 export async function writeReportsFor(
   journal: Journal,
   batchId: string,
   workDir: string,
-  options: { maskMode: 'last4' | 'none'; usdRates?: Record<string, string> },
-): Promise<{ paths: ReportPaths; summary: ReconciliationSummary | null }> {
+  options: ReportOptions,
+): Promise<{ paths: ReportPaths; summary: ReconciliationSummary | null; error: string | null }> {
   const batch = journal.getBatch(batchId);
   if (!batch) throw new Error(`no batch ${batchId}`);
   const dir = reportsDir(workDir, batch.id);
-  const errorsCsv = await writeBatchErrors(journal, batch, path.join(dir, 'errors.csv'), options.maskMode);
-  let paths: ReportPaths = { results_csv: '', results_xlsx: '', reconciliation_csv: '', reconciliation_xlsx: '', review_csv: null, errors_csv: errorsCsv };
+  let paths: ReportPaths = { results_csv: '', results_xlsx: '', reconciliation_csv: '', reconciliation_xlsx: '', review_csv: null, errors_csv: null };
   let summary: ReconciliationSummary | null = null;
-  if (batch.state !== 'rejected') {
-    const half = Math.floor(batch.rowCount / 2);
-    let n = 0;
-    const rows = (function* () {
-      for (const p of journal.iteratePayouts(batch.id)) {
-        if (++n === half) crashAt('during-report-writing');
-        yield reportRow(p);
-      }
-    })();
-    const written = await writeBatchReports(
-      dir,
-      {
-        id: batch.id,
-        fileName: batch.fileName,
-        provider: batch.provider,
-        state: batch.state,
-        createdAt: batch.createdAt,
-        fileSha256: batch.fileSha256,
-        header: batch.header,
-        amountColumn: batch.amountColumn,
-        maskColumns: batch.maskColumns,
-        maskMode: options.maskMode,
-        holdReason: batch.holdReason,
-        balances: batch.balances.map((b) => ({
-          currency: b.currency,
-          beforeMinor: b.beforeMinor === null ? null : BigInt(b.beforeMinor),
-          afterMinor: b.afterMinor === null ? null : BigInt(b.afterMinor),
-        })),
-        usdRates: options.usdRates,
-      },
-      rows,
-    );
-    paths = { ...written.paths, errors_csv: errorsCsv };
-    summary = written.summary;
+  let error: string | null = null;
+  try {
+    paths.errors_csv = await writeBatchErrors(journal, batch, path.join(dir, 'errors.csv'), options.maskMode);
+    if (batch.state !== 'rejected') {
+      const half = Math.floor(batch.rowCount / 2);
+      let n = 0;
+      const rows = (function* () {
+        for (const p of journal.iteratePayouts(batch.id)) {
+          if (++n === half) crashAt('during-report-writing');
+          yield reportRow(p);
+        }
+      })();
+      const written = await writeBatchReports(
+        dir,
+        {
+          id: batch.id,
+          fileName: batch.fileName,
+          provider: batch.provider,
+          state: batch.state,
+          createdAt: batch.createdAt,
+          fileSha256: batch.fileSha256,
+          header: batch.header,
+          amountColumn: batch.amountColumn,
+          maskColumns: batch.maskColumns,
+          maskMode: options.maskMode,
+          holdReason: batch.holdReason,
+          balances: batch.balances.map((b) => ({
+            currency: b.currency,
+            beforeMinor: b.beforeMinor === null ? null : BigInt(b.beforeMinor),
+            afterMinor: b.afterMinor === null ? null : BigInt(b.afterMinor),
+          })),
+          usdRates: options.usdRates,
+        },
+        rows,
+      );
+      paths = { ...written.paths, errors_csv: paths.errors_csv };
+      summary = written.summary;
+      if (written.xlsxError) error = `XLSX reports not written (the CSV reports were): ${written.xlsxError.message}`;
+    }
+  } catch (err) {
+    if (isJournalError(err)) throw err;
+    paths = { ...paths, results_csv: '', results_xlsx: '', reconciliation_csv: '', reconciliation_xlsx: '', review_csv: null };
+    summary = null;
+    error = `reports not written: ${err instanceof Error ? err.message : String(err)}`;
   }
-  journal.updateBatch(batch.id, { reports: paths as unknown as Record<string, string | null> }, { type: 'reports-written' });
-  return { paths, summary };
+  const record: Record<string, string | null> = { ...(paths as unknown as Record<string, string | null>), [REPORTS_ERROR_KEY]: error };
+  journal.updateBatch(batch.id, { reports: record }, error ? { type: 'reports-failed', detail: { error } } : { type: 'reports-written' });
+  if (error)
+    logReportProblem(options.log, workDir, `batch ${batch.id}: ${error}; the next run-once or watch writes them again (or: paybatch report ${batch.id})`, {
+      batchId: batch.id,
+      dir,
+    });
+  return { paths, summary, error };
+}
+
+/** The usdRate table of a provider block, for the reconciliation's USD equivalents. */
+function usdRatesOf(engine: Engine, provider: string): Record<string, string> | undefined {
+  const rates = (engine.config.providers[provider] as Record<string, unknown> | undefined)?.usdRate;
+  return rates && typeof rates === 'object' ? (rates as Record<string, string>) : undefined;
+}
+
+/** When each batch's reports last failed in this process (a daemon retries them now and then, not every tick). */
+const lastFailure = new WeakMap<Engine, Map<string, number>>();
+
+/**
+ * Writes the reports of every batch whose last write failed or never happened (a read-only or missing
+ * reports folder, a full disk): run-once and watch call it with the unfinished batches, so a batch
+ * `completed` without its reports does not stay so. Answers the ids whose reports are now written.
+ */
+export async function rewriteMissingReports(engine: Engine, options: { retryAfterMs?: number } = {}): Promise<string[]> {
+  const failures = lastFailure.get(engine) ?? new Map<string, number>();
+  lastFailure.set(engine, failures);
+  const retryAfterMs = options.retryAfterMs ?? 60_000;
+  const written: string[] = [];
+  for (const batch of engine.journal.listBatches()) {
+    // Open batches get their reports from resumeBatch; these are the ones nothing else will touch.
+    if (batch.state === 'received' || batch.state === 'submitting' || batch.state === 'polling') continue;
+    if (!reportsProblem(batch)) continue;
+    const failedAt = failures.get(batch.id);
+    if (failedAt !== undefined && Date.now() - failedAt < retryAfterMs) continue;
+    const { error } = await writeReportsFor(engine.journal, batch.id, engine.config.workDir, {
+      maskMode: engine.config.reports.maskAccountNumbers,
+      usdRates: usdRatesOf(engine, batch.provider),
+      log: engine.log,
+    });
+    if (error) {
+      failures.set(batch.id, Date.now());
+      continue;
+    }
+    failures.delete(batch.id);
+    written.push(batch.id);
+    engine.log.info('reports written after an earlier failure', { batchId: batch.id, dir: reportsDir(engine.config.workDir, batch.id) });
+  }
+  return written;
 }

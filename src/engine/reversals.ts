@@ -37,7 +37,7 @@ export async function checkReversals(engine: Engine, force = false): Promise<num
     if (changed) {
       turned += changed;
       log.warn('late reversals found: reports rewritten', { batchId: batch.id, reversed: changed });
-      await writeReportsFor(journal, batch.id, config.workDir, { maskMode: config.reports.maskAccountNumbers, usdRates: runtime.usdRates });
+      await writeReportsFor(journal, batch.id, config.workDir, { maskMode: config.reports.maskAccountNumbers, usdRates: runtime.usdRates, log: engine.log });
     }
   }
   return turned;

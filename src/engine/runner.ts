@@ -5,9 +5,8 @@ import type { Journal, PayoutRecord, PayoutStatus } from '../journal/store.ts';
 import { OPEN_STATUSES } from '../journal/store.ts';
 import type { Logger } from '../log.ts';
 import type { PayoutRequest, QueryOutcome, StatusReading, SubmitOutcome } from '../providers/types.ts';
-import { formatMinorUnits } from '../validate/money.ts';
-import { currencyExponent } from '../validate/currencies.ts';
 import { crashAt, crashPointArmed } from './crash.ts';
+import { toRequest } from './request.ts';
 import type { ProviderRuntime, Runtimes } from './runtime.ts';
 
 export interface RunnerContext {
@@ -19,37 +18,27 @@ export interface RunnerContext {
 
 export class BatchStopped extends Error {
   override name = 'BatchStopped';
+  /** The batch state this ending leaves the batch in. */
+  readonly batchState: 'stopped' | 'held' = 'stopped';
 }
+
+/**
+ * The provider said the merchant's account cannot pay now (e.g. insufficient balance): nothing more is sent,
+ * and the batch is held until `paybatch approve`, as the balance pre-check holds it. A BatchStopped, so that a
+ * caller that knows only stops still ends the run; `batchState` tells the two apart.
+ */
+export class BatchHeld extends BatchStopped {
+  override name = 'BatchHeld';
+  override readonly batchState = 'held' as const;
+}
+
+// batch.ts and reversals.ts import it from here; it lives in request.ts, shared with validate-file.ts.
+export { toRequest };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** notSent retries before a batch stops with "provider unreachable" (rows stay queued, resumable). */
 const MAX_NOT_SENT = 6;
-
-export function toRequest(p: PayoutRecord): PayoutRequest {
-  const fields: Record<string, string> = {};
-  const extra: Record<string, string> = {};
-  const additional: Record<string, string> = {};
-  for (const [k, v] of Object.entries(p.fields)) {
-    if (k.startsWith('extra.')) extra[k.slice(6)] = v;
-    else if (k.startsWith('field.')) additional[k.slice(6)] = v;
-    else fields[k] = v;
-  }
-  const currency = p.currency ?? '';
-  return {
-    payoutId: p.id,
-    batchId: p.batchId,
-    rowNumber: p.rowNumber,
-    merchantReference: p.merchantReference ?? '',
-    amountMinor: p.amountMinor ?? 0n,
-    amount: formatMinorUnits(p.amountMinor ?? 0n, currencyExponent(currency) ?? 2),
-    currency,
-    fields,
-    extra,
-    additional,
-    prepared: p.prepared ?? undefined,
-  };
-}
 
 function terminalPatch(reading: StatusReading, at: string) {
   const paid = reading.canonical === 'succeeded';
@@ -69,6 +58,8 @@ export class BatchRunner {
   /** In-memory back-off for rows that were not sent (never reached the provider). */
   private readonly retryAt = new Map<string, { at: number; tries: number }>();
   private stopReason: string | null = null;
+  /** Set by a `hold` answer: nothing more is sent until the batch is approved. */
+  private holdReason: string | null = null;
 
   constructor(private readonly ctx: RunnerContext) {}
 
@@ -83,7 +74,7 @@ export class BatchRunner {
     if (toSend === 0) return;
     let done = 0;
     for (;;) {
-      if (this.stopReason) throw new BatchStopped(this.stopReason);
+      this.throwIfHalted();
       const now = Date.now();
       const page = this.journal
         .payoutsOf(batchId, ['validated', 'queued'], 2000)
@@ -98,7 +89,7 @@ export class BatchRunner {
       await Promise.all(
         page.map((p) =>
           rt.limit(async () => {
-            if (this.stopReason) return;
+            if (this.halted) return;
             await this.submitOne(rt, p);
             done++;
             this.ctx.onProgress?.({ batchId, phase: 'submit', done, total: toSend });
@@ -106,6 +97,16 @@ export class BatchRunner {
         ),
       );
     }
+  }
+
+  /** A stop or a hold: no further create may start. */
+  private get halted(): boolean {
+    return this.stopReason !== null || this.holdReason !== null;
+  }
+
+  private throwIfHalted(): void {
+    if (this.stopReason) throw new BatchStopped(this.stopReason);
+    if (this.holdReason) throw new BatchHeld(this.holdReason);
   }
 
   private async prepareRow(rt: ProviderRuntime, payout: PayoutRecord, request: PayoutRequest): Promise<'ready' | 'retry' | 'failed'> {
@@ -161,11 +162,19 @@ export class BatchRunner {
   }
 
   private async submitOne(rt: ProviderRuntime, payout: PayoutRecord): Promise<void> {
-    const request = toRequest(payout);
+    let request: PayoutRequest;
+    try {
+      request = toRequest(payout);
+    } catch (err) {
+      // No exponent for the row's currency (a journal written with another currency table): an amount is
+      // never sent on a guessed number of decimals. Nothing is sent; the rows stay queued.
+      this.stopReason = `row ${payout.rowNumber} cannot be sent: ${(err as Error).message}`;
+      return;
+    }
     const prepared = await this.prepareRow(rt, payout, request);
-    if (prepared !== 'ready' || this.stopReason) return;
+    if (prepared !== 'ready' || this.halted) return;
     await rt.pacer.acquire();
-    if (this.stopReason) return;
+    if (this.halted) return;
     const startedAt = Date.now();
     // Rule 2: `submitting` is committed before the request leaves.
     this.journal.transition(
@@ -247,6 +256,12 @@ export class BatchRunner {
         this.journal.transition(payout.id, 'queued', { errorMessage: outcome.message }, { type: 'submit-refused-config', detail: { code: outcome.code } });
         this.stopReason = `${rt.id} refused the configuration (${outcome.code}): ${outcome.message}`;
         return;
+      case 'hold':
+        // Definitely not created: the row is sendable again once the batch is approved.
+        this.retryAt.delete(payout.id);
+        this.journal.transition(payout.id, 'queued', { errorMessage: `${outcome.code} ${outcome.message}: held, not created` }, { type: 'submit-hold', detail: { code: outcome.code } });
+        this.holdReason ??= `${rt.id} answered ${outcome.code} (${outcome.message}) to row ${payout.rowNumber}: nothing more is sent until "paybatch approve ${payout.batchId}"`;
+        return;
     }
   }
 
@@ -257,7 +272,7 @@ export class BatchRunner {
     await Promise.all(
       due.map((p) =>
         rt.limit(async () => {
-          if (this.stopReason) return;
+          if (this.halted) return;
           await rt.pacer.acquire();
           const startedAt = new Date().toISOString();
           let outcome: QueryOutcome;
@@ -276,7 +291,7 @@ export class BatchRunner {
         }),
       ),
     );
-    if (this.stopReason) throw new BatchStopped(this.stopReason);
+    this.throwIfHalted();
     return due.length;
   }
 
@@ -355,6 +370,7 @@ export class BatchRunner {
   async drive(batchId: string, rt: ProviderRuntime, options: { until?: number; noWait?: boolean; wake?: () => Promise<void> } = {}): Promise<boolean> {
     // One runner drives batches one after another: a stop belongs to the batch (and provider) that caused it.
     this.stopReason = null;
+    this.holdReason = null;
     for (;;) {
       await this.submitReady(batchId, rt);
       if (options.noWait) return this.openCount(batchId) === 0;

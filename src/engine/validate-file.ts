@@ -3,17 +3,19 @@
 import path from 'node:path';
 import { loadConfig, resolveProvider } from '../config/load.ts';
 import { ensureWorkFolders } from '../intake/folders.ts';
+import { sha256File } from '../intake/identity.ts';
 import { createLogger } from '../log.ts';
 import { writeErrorsCsv } from '../report/index.ts';
 import { matchHeaders } from '../sheet/headers.ts';
 import { openSheet } from '../sheet/open.ts';
 import { SheetError } from '../sheet/types.ts';
 import type { PayoutRequest } from '../providers/types.ts';
-import { formatMinorUnits } from '../validate/money.ts';
-import { currencyExponent } from '../validate/currencies.ts';
+import { formatMinor } from '../validate/currencies.ts';
 import { RowValidator, columnTitle, providerAliases } from '../validate/rows.ts';
 import type { ValidationError } from '../report/types.ts';
 import type { BatchSummary } from './batch.ts';
+import { headerOnly, tooWideForResults } from './ingest.ts';
+import { batchKeyOf, buildRequest } from './request.ts';
 import { Runtimes } from './runtime.ts';
 
 export async function validateFile(options: { config?: string; work?: string; provider?: string }, file: string): Promise<BatchSummary> {
@@ -40,18 +42,23 @@ export async function validateFile(options: { config?: string; work?: string; pr
     sheet = await openSheet(file, config.sheet);
   } catch (err) {
     if (!(err instanceof SheetError)) throw err;
-    errors.push({ file: name, row: err.row ?? null, column: err.column ?? '', value: '', rule: 'unreadable', message: err.message });
+    errors.push({ file: name, row: err.row ?? null, column: err.column ?? '', value: '', rule: err.rule, message: err.message });
     await writeErrorsCsv(errorsCsv, errors);
     return { ...summary, state: 'rejected', unreadable: true, reports: { ...summary.reports, errors_csv: errorsCsv }, notes: [err.message] };
   }
   const match = matchHeaders(sheet.header, providerAliases(rules));
-  const validator = new RowValidator({ header: sheet.header, match, rules, provider: resolved.module, batchKey: 'validate-00000000' });
+  // Derived references as a run of this file today would derive them (the provider's checks may read them).
+  const batchKey = batchKeyOf((await sha256File(file)).sha256);
+  const validator = new RowValidator({ header: sheet.header, match, rules, provider: resolved.module, batchKey });
   for (const e of validator.fileProblems()) errors.push({ file: name, row: e.rowNumber, column: e.column, value: '', rule: e.rule, message: e.message });
   const fileLevel = errors.length > 0;
   const valid: PayoutRequest[] = [];
   const invalidRows = new Set<number>();
   const totals = new Map<string, bigint>();
   try {
+    // The same whole-file refusals as a run (exit 2): too wide for results.xlsx, a header and no rows.
+    const tooWide = tooWideForResults(sheet.header, name);
+    if (tooWide) throw tooWide;
     for await (const raw of sheet.rows) {
       summary.rows++;
       const { payout, issues } = validator.validate(raw);
@@ -59,18 +66,16 @@ export async function validateFile(options: { config?: string; work?: string; pr
       if (payout.status === 'invalid' || fileLevel) invalidRows.add(raw.rowNumber);
       else if (payout.amountMinor !== null && payout.currency) {
         totals.set(payout.currency, (totals.get(payout.currency) ?? 0n) + payout.amountMinor);
-        if (valid.length < 200_000)
-          valid.push({
-            payoutId: String(raw.rowNumber), batchId: '', rowNumber: raw.rowNumber, merchantReference: payout.merchantReference ?? '',
-            amountMinor: payout.amountMinor, amount: formatMinorUnits(payout.amountMinor, currencyExponent(payout.currency) ?? 2),
-            currency: payout.currency, fields: payout.fields, extra: {}, additional: {},
-          });
+        // The request a run would build for this row (request.ts); no batch exists, so none is named.
+        if (valid.length < 200_000) valid.push(buildRequest(payout, { payoutId: String(raw.rowNumber), batchId: '' }));
       }
     }
+    if (summary.rows === 0) throw headerOnly(name);
   } catch (err) {
     if (!(err instanceof SheetError)) throw err;
-    errors.push({ file: name, row: err.row ?? null, column: err.column ?? '', value: '', rule: 'unreadable', message: err.message });
+    errors.push({ file: name, row: err.row ?? null, column: err.column ?? '', value: '', rule: err.rule, message: err.message });
     summary.unreadable = true;
+    summary.notes.push(`${name}: ${err.message}`);
   } finally {
     await sheet.close();
   }
@@ -96,7 +101,7 @@ export async function validateFile(options: { config?: string; work?: string; pr
     summary.reports.errors_csv = errorsCsv;
     summary.state = 'rejected';
   }
-  for (const [cur, total] of totals) summary.notes.push(`${cur}: ${formatMinorUnits(total, currencyExponent(cur) ?? 2)} in valid rows`);
+  for (const [cur, total] of totals) summary.notes.push(`${cur}: ${formatMinor(total, cur)} in valid rows`);
   summary.notes.push(`${summary.rows - invalidRows.size} valid, ${invalidRows.size} invalid row(s); nothing was sent`);
   log.end();
   return summary;

@@ -1,7 +1,7 @@
 // Taking a file from the inbox only when it is completely written, once (DESIGN §4).
 import fs from 'node:fs';
 import path from 'node:path';
-import { moveFile, type WorkFolders } from './folders.ts';
+import { isRegularFile, moveFile, processingDirFor, providerOfInbox, type WorkFolders } from './folders.ts';
 
 const SHEET = /\.(csv|txt|tsv|xlsx)$/i;
 
@@ -25,7 +25,7 @@ export async function isStable(file: string, seconds: number): Promise<boolean> 
 }
 
 export interface Claimed {
-  /** Where the file now is (processing/). */
+  /** Where the file now is (processing/, or processing/<provider>/). */
   path: string;
   /** The name it arrived with. */
   name: string;
@@ -40,13 +40,15 @@ export interface Claimed {
 export async function claimFile(folders: WorkFolders, file: string, stableSeconds: number, requireDoneFile: boolean): Promise<Claimed | undefined> {
   const name = path.basename(file);
   if (!isCandidate(name)) return undefined;
+  // Checked before anything else touches it: a FIFO would hang the reader that opens it.
+  if (!isRegularFile(file)) return undefined;
   if (requireDoneFile && !fs.existsSync(`${file}.done`)) return undefined;
   if (!(await isStable(file, stableSeconds))) return undefined;
-  const rel = path.relative(folders.inbox, path.dirname(file));
-  const provider = rel && !rel.startsWith('..') ? rel.split(path.sep)[0] : undefined;
+  const provider = providerOfInbox(folders, file);
   let claimed: string;
   try {
-    claimed = moveFile(file, folders.processing, name);
+    if (!isRegularFile(file)) return undefined; // replaced while it was watched
+    claimed = moveFile(file, processingDirFor(folders, provider), name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // another claimer won
     throw err;

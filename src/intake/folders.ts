@@ -96,3 +96,56 @@ export function copyFile(from: string, toDir: string, name = path.basename(from)
   fs.chmodSync(target, 0o600);
   return target;
 }
+
+/**
+ * Where a claimed sheet waits while it is read: processing/<provider>/ when it came from inbox/<provider>/,
+ * so a sheet stranded there by a kill still knows its provider (and never falls back to the default one).
+ */
+export function processingDirFor(folders: WorkFolders, provider: string | undefined): string {
+  return provider ? path.join(folders.processing, safeName(provider)) : folders.processing;
+}
+
+/** The provider folder a sheet in processing/ came from (processing/<provider>/<name>), if any. */
+export function providerOfProcessing(folders: WorkFolders, file: string): string | undefined {
+  const rel = path.relative(path.resolve(folders.processing), path.dirname(path.resolve(file)));
+  return rel && !rel.startsWith('..') && !rel.includes(path.sep) ? rel : undefined;
+}
+
+/** The provider folder a sheet in the inbox sits in (inbox/<provider>/<name>), if any. */
+export function providerOfInbox(folders: WorkFolders, file: string): string | undefined {
+  const rel = path.relative(path.resolve(folders.inbox), path.dirname(path.resolve(file)));
+  return rel && !rel.startsWith('..') ? rel.split(path.sep)[0] : undefined;
+}
+
+/** Removes processing/<provider>/ once the last sheet has left it. */
+export function tidyProcessing(folders: WorkFolders, leftFrom: string): void {
+  const dir = path.dirname(path.resolve(leftFrom));
+  if (path.dirname(dir) !== path.resolve(folders.processing)) return;
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // not empty (another sheet of that provider), or already gone
+  }
+}
+
+/** Only regular files are ever taken: never a FIFO (opening it would hang), a device, a socket or a symlink. */
+export function isRegularFile(file: string): boolean {
+  return fs.lstatSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
+/** Regular files in processing/ and processing/<provider>/. */
+export function listProcessing(folders: WorkFolders): string[] {
+  const out: string[] = [];
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(folders.processing, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    const p = path.join(folders.processing, entry.name);
+    if (entry.isFile()) out.push(p);
+    else if (entry.isDirectory()) for (const sub of fs.readdirSync(p, { withFileTypes: true })) if (sub.isFile()) out.push(path.join(p, sub.name));
+  }
+  return out.sort();
+}

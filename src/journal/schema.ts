@@ -112,4 +112,41 @@ export const migrations: string[] = [
     at TEXT NOT NULL
   );
   `,
+  // 2: the work folder's binding to its journal, notes that outlive a run, sheets waiting for a fixed
+  // configuration, and what each payout pays to (for the duplicate-payment window).
+  `
+  -- Single values: journal_id (the id written into <work>/journal.id; a journal that does not know a
+  -- work folder's id is not that folder's journal).
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  -- Notes on a batch that status shows later (the sheet changed while read, or after payouts began).
+  CREATE TABLE batch_notes (
+    id INTEGER PRIMARY KEY,
+    batch_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    note TEXT NOT NULL,
+    at TEXT NOT NULL
+  );
+  CREATE INDEX batch_notes_batch ON batch_notes(batch_id);
+  -- Sheets left where they were because their provider's configuration failed to load (path relative to
+  -- the work folder); cleared when the sheet is taken.
+  CREATE TABLE intake_waits (
+    path TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+  );
+  -- What a payout pays to, hashed (provider, account identifiers, amount, currency): finds the same payment
+  -- in other batches without reading their rows.
+  CREATE TABLE payout_fingerprints (
+    batch_id TEXT NOT NULL,
+    row_number INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    PRIMARY KEY (batch_id, row_number)
+  ) WITHOUT ROWID;
+  CREATE INDEX payout_fingerprints_lookup ON payout_fingerprints(provider, fingerprint);
+  `,
 ];

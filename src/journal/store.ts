@@ -1,6 +1,8 @@
 // The durable journal (DESIGN §3): every row is written here before any money moves; every state change is
 // one transaction with one append-only event; the allowed transitions are a table checked on every change.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations } from './schema.ts';
@@ -250,8 +252,132 @@ function batchFromRow(r: Row): BatchRecord {
 
 const now = () => new Date().toISOString();
 
+/** Connections that have the paybatch_sha256() SQL function (payment fingerprints). */
+const withSha256 = new WeakSet<Database.Database>();
+
 /** JSON for audit details: bigint amounts as their digits. */
 const detailJson = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+
+/** The journal cannot be opened or used: one clear line, exit 2 (cli/main.ts). */
+export class JournalError extends Error {
+  override name = 'JournalError';
+}
+
+const KEEP_IT = 'restore it from a backup (with its -wal file, if any); do not delete it: it records which payouts were sent';
+
+/** One clear line for what SQLite (or the file system) said while opening or using the journal at `file`. */
+export function journalError(file: string, err: unknown): Error {
+  if (err instanceof JournalError) return err;
+  const code = String((err as { code?: unknown })?.code ?? '');
+  const said = err instanceof Error ? err.message : String(err);
+  const journal = file ? `the journal ${file}` : 'the journal';
+  if (code === 'SQLITE_NOTADB') return new JournalError(`${journal} is not a readable journal (${said}): it is damaged or not a paybatch journal; ${KEEP_IT}`);
+  if (code.startsWith('SQLITE_CORRUPT')) return new JournalError(`${journal} is damaged (${said}); ${KEEP_IT}`);
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return new JournalError(`${journal} cannot be written: the disk is full (${said}); free space and run again`);
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS' || code === 'EACCES' || code === 'EPERM')
+    return new JournalError(`${journal} cannot be written (${said}): check the permissions of it and of its folder`);
+  if (code.startsWith('SQLITE_CANTOPEN') || code === 'ENOTDIR' || code === 'EISDIR') return new JournalError(`${journal} cannot be opened (${said})`);
+  if (code.startsWith('SQLITE_IOERR')) return new JournalError(`${journal} could not be read or written (${said}): check the disk`);
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return new JournalError(`${journal} is locked by another process (${said})`);
+  return err instanceof Error ? err : new Error(said);
+}
+
+/** Creates the journal's folder; answers whether the journal file exists already. */
+function prepareJournalFile(file: string): boolean {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new JournalError(`cannot create the folder of the journal ${file}: ${(err as Error).message}`);
+  }
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return false;
+  }
+  if (!stat.isFile()) throw new JournalError(`the journal ${file} is not a file`);
+  return true;
+}
+
+const markerPrefix = (file: string) => `${path.basename(file)}.open-`;
+
+/**
+ * Markers ("<journal>.open-<pid>", written at open, removed at close) of processes on this host that are no
+ * longer running: each is a process that stopped without closing the journal.
+ */
+function staleOpenMarkers(file: string): string[] {
+  const dir = path.dirname(file);
+  const prefix = markerPrefix(file);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.startsWith(prefix));
+  } catch {
+    return [];
+  }
+  const stale: string[] = [];
+  for (const name of names) {
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    let host = '';
+    try {
+      host = fs.readFileSync(path.join(dir, name), 'utf8').split('\n')[0] ?? '';
+    } catch {
+      continue;
+    }
+    if (host && host !== os.hostname()) continue; // another machine's process: its liveness is unknown here
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') stale.push(path.join(dir, name));
+    }
+  }
+  return stale;
+}
+
+/** PRAGMA quick_check, refusing the journal with its first findings when it fails. */
+function checkIntegrity(db: Database.Database, file: string): void {
+  const refuse = (why: string) =>
+    new JournalError(`the journal ${file} failed its integrity check (PRAGMA quick_check) after paybatch last stopped without closing it: ${why}; ${KEEP_IT}`);
+  let findings: string[];
+  try {
+    findings = (db.pragma('quick_check(5)') as { quick_check: string }[]).map((r) => r.quick_check).filter((f) => f !== 'ok');
+  } catch (err) {
+    // A page too damaged to walk: quick_check itself stops with SQLITE_CORRUPT.
+    throw refuse(err instanceof Error ? err.message : String(err));
+  }
+  if (findings.length) throw refuse(findings.slice(0, 3).join('; '));
+}
+
+/** Markers of this process (with how many of its Journals hold each), removed at exit even without close(). */
+const openMarkers = new Map<string, number>();
+let exitHookInstalled = false;
+
+function markOpen(file: string): string | null {
+  const marker = path.join(path.dirname(file), `${markerPrefix(file)}${process.pid}`);
+  try {
+    fs.writeFileSync(marker, `${os.hostname()}\n${new Date().toISOString()}\n`, { mode: 0o600 });
+  } catch {
+    return null; // without a marker an unclean stop goes unnoticed, but the journal itself works
+  }
+  openMarkers.set(marker, (openMarkers.get(marker) ?? 0) + 1);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // A normal exit never damages the file (every commit is durable); only a kill or a crash can.
+    process.once('exit', () => {
+      for (const m of openMarkers.keys()) fs.rmSync(m, { force: true });
+    });
+  }
+  return marker;
+}
+
+function markClosed(marker: string | null): void {
+  const holders = marker ? openMarkers.get(marker) : undefined;
+  if (!marker || !holders) return;
+  // Another Journal of this process may still hold the same file open (tests, console): keep the marker.
+  if (holders > 1) return void openMarkers.set(marker, holders - 1);
+  openMarkers.delete(marker);
+  fs.rmSync(marker, { force: true });
+}
 
 export class Journal {
   readonly db: Database.Database;
@@ -262,17 +388,35 @@ export class Journal {
   private readonly selectColumns: Database.Statement;
   /** Column maps per batch (fixed once the batch is journaled). */
   private readonly columnsCache = new Map<string, [string, number][]>();
+  /** This process's "journal open" marker, removed on close (see markOpen). */
+  private readonly openMarker: string | null;
 
   constructor(readonly file: string) {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const existed = fs.existsSync(file);
-    this.db = new Database(file);
-    if (!existed) fs.chmodSync(file, 0o600);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 10000');
-    this.migrate();
+    const existed = prepareJournalFile(file);
+    // A process that stopped without closing (killed, power lost) may have left a damaged file: check it
+    // then, and only then, so an ordinary restart stays fast.
+    const stale = existed ? staleOpenMarkers(file) : [];
+    // Ours, before anything is written: a kill from here on (a migration included) is an unclean stop.
+    const marker = markOpen(file);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file);
+      if (!existed) fs.chmodSync(file, 0o600);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 10000');
+      if (stale.length) checkIntegrity(db, file);
+      this.db = db;
+      this.migrate();
+    } catch (err) {
+      if (db?.open) db.close();
+      markClosed(marker);
+      throw journalError(file, err);
+    }
+    // The check passed: the stopped processes' markers have served their purpose.
+    for (const m of stale) fs.rmSync(m, { force: true });
+    this.openMarker = marker;
     this.writeChunk = prepareChunkWriter(this.db);
     this.insertEvent = this.db.prepare(
       'INSERT INTO events (at, batch_id, payout_id, type, from_status, to_status, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -293,7 +437,9 @@ export class Journal {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.db.close();
+    markClosed(this.openMarker);
   }
 
   event(type: string, batchId: string | null, payoutId: string | null, from: string | null, to: string | null, detail?: unknown): void {
@@ -603,5 +749,126 @@ export class Journal {
       if (r) return this.payout(r);
     }
     return undefined;
+  }
+
+  // ---- the work folder's binding, notes, waiting sheets, payment fingerprints ----
+
+  getMeta(key: string): string | undefined {
+    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return r?.value;
+  }
+
+  /** Sets `key` unless it is set already (two processes starting at once agree); answers the value kept. */
+  claimMeta(key: string, value: string): string {
+    return this.db.transaction(() => {
+      const changed = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING').run(key, value).changes;
+      if (changed) this.event('journal-meta', null, null, null, null, { key, value });
+      return this.getMeta(key)!;
+    })();
+  }
+
+  countBatches(): number {
+    return (this.db.prepare('SELECT COUNT(*) n FROM batches').get() as { n: number }).n;
+  }
+
+  /** The batch reading (or holding) the sheet at `sourcePath`, if any. */
+  batchBySourcePath(sourcePath: string): BatchRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM batches WHERE source_path = ? ORDER BY created_at DESC LIMIT 1').get(sourcePath) as Row | undefined;
+    return r ? batchFromRow(r) : undefined;
+  }
+
+  /** A note on a batch that `status` shows from now on (kind: what it is about, e.g. 'file-changed'). */
+  addBatchNote(batchId: string, kind: string, note: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO batch_notes (batch_id, kind, note, at) VALUES (?, ?, ?, ?)').run(batchId, kind, note, now());
+      this.event('batch-note', batchId, null, null, null, { kind, note });
+    })();
+  }
+
+  batchNotes(batchId: string): { kind: string; note: string; at: string }[] {
+    return this.db.prepare('SELECT kind, note, at FROM batch_notes WHERE batch_id = ? ORDER BY id').all(batchId) as { kind: string; note: string; at: string }[];
+  }
+
+  /** A sheet left in the inbox because its provider's configuration failed to load (path relative to the work folder). */
+  recordIntakeWait(sheetPath: string, provider: string, reason: string): void {
+    this.db
+      .prepare('INSERT INTO intake_waits (path, provider, reason, at) VALUES (?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET provider = excluded.provider, reason = excluded.reason, at = excluded.at')
+      .run(sheetPath, provider, reason, now());
+  }
+
+  clearIntakeWait(sheetPath: string): void {
+    this.db.prepare('DELETE FROM intake_waits WHERE path = ?').run(sheetPath);
+  }
+
+  intakeWaits(): { path: string; provider: string; reason: string; at: string }[] {
+    return this.db.prepare('SELECT path, provider, reason, at FROM intake_waits ORDER BY path').all() as { path: string; provider: string; reason: string; at: string }[];
+  }
+
+  /**
+   * Records what each valid row of a batch pays to — provider, currency, amount and the cells of its
+   * identifier columns (account, card, CLABE, payee id … by index in the sheet), spaces and dashes dropped,
+   * case folded — hashed, replacing any recorded before (a batch read again). One statement: no row is
+   * read into JavaScript (a batch may have 100,000). Rows whose identifier cells are all empty are skipped.
+   * Answers how many rows were recorded.
+   */
+  recordFingerprints(batchId: string, identifierColumns: readonly number[]): number {
+    if (!identifierColumns.length) return 0;
+    if (!withSha256.has(this.db)) {
+      this.db.function('paybatch_sha256', { deterministic: true }, (text: unknown) => crypto.createHash('sha256').update(String(text)).digest('hex').slice(0, 32));
+      withSha256.add(this.db);
+    }
+    const cell = (i: number) => {
+      if (!Number.isInteger(i) || i < 0) throw new Error(`bad column index ${i}`);
+      return `lower(replace(replace(replace(COALESCE(json_extract(original_json, '$[${i}]'), ''), ' ', ''), '-', ''), char(9), ''))`;
+    };
+    const cells = identifierColumns.map(cell);
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM payout_fingerprints WHERE batch_id = ?').run(batchId);
+      return this.db
+        .prepare(
+          `INSERT INTO payout_fingerprints (batch_id, row_number, provider, fingerprint)
+           SELECT batch_id, row_number, provider, paybatch_sha256(provider || char(31) || currency || char(31) || amount_minor || char(31) || identifiers)
+             FROM (SELECT batch_id, row_number, provider, currency, amount_minor, ${cells.join(" || char(31) || ")} AS identifiers, ${cells.join(' || ')} AS anything
+                     FROM payouts WHERE batch_id = ? AND status = 'validated' AND amount_minor IS NOT NULL AND currency IS NOT NULL)
+            WHERE anything <> ''`,
+        )
+        .run(batchId).changes;
+    })();
+  }
+
+  /** Valid rows of a batch whose cell in `column` is empty (e.g. no reference where one is required). */
+  validRowsWithEmptyCell(batchId: string, column: number): { id: string; rowNumber: number; amountMinor: bigint | null; currency: string | null }[] {
+    if (!Number.isInteger(column) || column < 0) throw new Error(`bad column index ${column}`);
+    return (
+      this.db
+        .prepare(
+          `SELECT row_number, amount_minor, currency FROM payouts
+            WHERE batch_id = ? AND status = 'validated' AND trim(COALESCE(json_extract(original_json, '$[${column}]'), ''), ' ' || char(9, 10, 13)) = ''
+            ORDER BY row_number`,
+        )
+        .all(batchId) as Row[]
+    ).map((r) => ({ id: `${batchId}-${r.row_number as number}`, rowNumber: r.row_number as number, amountMinor: big(r.amount_minor), currency: (r.currency as string) ?? null }));
+  }
+
+  /**
+   * Rows of `batchId` whose fingerprint matches a payout of another batch that was sent (or paid) since
+   * `sinceIso`: the same provider, account, amount and currency paid again. Indexed by fingerprint.
+   */
+  paidLookalikes(batchId: string, sinceIso: string, limit: number): { rowNumber: number; reference: string | null; earlierBatch: string; earlierRow: number; earlierReference: string | null; earlierStatus: PayoutStatus }[] {
+    return this.db
+      .prepare(
+        `SELECT f.row_number AS rowNumber, mine.merchant_reference AS reference, p.batch_id AS earlierBatch, p.row_number AS earlierRow,
+                p.merchant_reference AS earlierReference, p.status AS earlierStatus
+           FROM payout_fingerprints f
+           JOIN payouts mine ON mine.batch_id = f.batch_id AND mine.row_number = f.row_number
+           JOIN payout_fingerprints g ON g.provider = f.provider AND g.fingerprint = f.fingerprint AND g.batch_id <> f.batch_id
+           JOIN payouts p ON p.batch_id = g.batch_id AND p.row_number = g.row_number
+          WHERE f.batch_id = ? AND mine.status = 'validated'
+            AND p.status IN ('submitting', 'submitted', 'unknown', 'succeeded', 'needs_review')
+            AND COALESCE(p.submitted_at, p.updated_at) >= ?
+          ORDER BY f.row_number
+          LIMIT ?`,
+      )
+      .all(batchId, sinceIso, limit) as never;
   }
 }

@@ -1,6 +1,6 @@
 // Report writers (DESIGN §7): results, reconciliation and review files for one batch.
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createAtomicTarget, tempPathFor, type AtomicTarget } from './atomic.ts';
 import {
   ExceptionSpool,
@@ -97,6 +97,14 @@ class ReviewFile {
   }
 }
 
+/** What writeBatchReports wrote: the paths (an XLSX that could not be written is ''), and why not. */
+export interface WrittenReports {
+  paths: ReportPaths;
+  summary: ReconciliationSummary;
+  /** Why results.xlsx and/or reconciliation.xlsx are missing (the CSV files were written), or null. */
+  xlsxError: Error | null;
+}
+
 /**
  * Writes results.csv/.xlsx, reconciliation.csv/.xlsx and review.csv (only when at least one row is
  * needs_review; otherwise review_csv is null and a stale review.csv from an earlier run is removed)
@@ -109,12 +117,16 @@ class ReviewFile {
  * any) untouched and no partial file under a final name (temp files a crashed run left behind are
  * removed on the next run). errors_csv is always null here: the errors
  * file is written by writeErrorsCsv.
+ *
+ * The XLSX files never cost the CSV files: when a workbook cannot be written (or renamed into place),
+ * the CSV files are still committed, the XLSX paths are '', a stale XLSX from an earlier write is
+ * removed (it would contradict the new CSV), and `xlsxError` says why.
  */
 export async function writeBatchReports(
   dir: string,
   batch: ReportBatch,
   rows: Iterable<ReportRow> | AsyncIterable<ReportRow>,
-): Promise<{ paths: ReportPaths; summary: ReconciliationSummary }> {
+): Promise<WrittenReports> {
   new UsdConverter(batch.usdRates); // a malformed rate fails here, before the rows are read
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await removeStaleTemps(dir);
@@ -135,6 +147,11 @@ export async function writeBatchReports(
   let results: ResultsWriter | null = null;
   let spool: ExceptionSpool | null = null;
   let review: ReviewFile | null = null;
+  /** Why each workbook is missing, by its final path (the XLSX files are independent of each other). */
+  const xlsxFailures = new Map<string, Error>();
+  const failXlsx = (file: string, err: unknown) => {
+    if (!xlsxFailures.has(file)) xlsxFailures.set(file, err instanceof Error ? err : new Error(String(err)));
+  };
   try {
     const resultsCsv = await target(final.results_csv);
     const resultsXlsx = await target(final.results_xlsx);
@@ -157,30 +174,62 @@ export async function writeBatchReports(
     await results.endRows();
     await spool.end();
     const data = totals.finish();
-    writeSummarySheet(results.workbook, batch, data);
+    if (!results.xlsxError) {
+      try {
+        writeSummarySheet(results.workbook, batch, data);
+      } catch (err) {
+        await results.abandonXlsx(err);
+      }
+    }
     await results.commitXlsx();
+    if (results.xlsxError) failXlsx(final.results_xlsx, results.xlsxError);
     if (review) await review.end();
 
     const reconCsv = await target(final.reconciliation_csv);
     await writeReconciliationCsv(reconCsv.tmpPath, batch, data, spoolPath);
     const reconXlsx = await target(final.reconciliation_xlsx);
-    await writeReconciliationXlsx(reconXlsx.tmpPath, batch, data, spoolPath);
+    try {
+      await writeReconciliationXlsx(reconXlsx.tmpPath, batch, data, spoolPath);
+    } catch (err) {
+      failXlsx(final.reconciliation_xlsx, err);
+    }
 
-    // Everything is complete on disk: now replace the final names.
-    for (const t of targets) await t.commit();
+    // Everything is complete on disk: now replace the final names, the CSV files first.
+    await resultsCsv.commit();
+    await reconCsv.commit();
     if (review) await review.target.commit();
     else await rm(final.review_csv, { force: true });
+    const written = new Set<string>([final.results_csv, final.reconciliation_csv]);
+    for (const t of [resultsXlsx, reconXlsx]) {
+      if (xlsxFailures.has(t.finalPath)) {
+        await t.abort();
+      } else {
+        try {
+          await t.commit();
+          written.add(t.finalPath);
+          continue;
+        } catch (err) {
+          failXlsx(t.finalPath, err);
+        }
+      }
+      // An older workbook under the final name would contradict the CSV just written.
+      await rm(t.finalPath, { force: true }).catch(() => undefined);
+    }
+    const xlsxError = xlsxFailures.size
+      ? new Error([...xlsxFailures].map(([file, err]) => `${basename(file)}: ${err.message}`).join('; '))
+      : null;
 
     return {
       paths: {
         results_csv: final.results_csv,
-        results_xlsx: final.results_xlsx,
+        results_xlsx: written.has(final.results_xlsx) ? final.results_xlsx : '',
         reconciliation_csv: final.reconciliation_csv,
-        reconciliation_xlsx: final.reconciliation_xlsx,
+        reconciliation_xlsx: written.has(final.reconciliation_xlsx) ? final.reconciliation_xlsx : '',
         review_csv: review ? final.review_csv : null,
         errors_csv: null,
       },
       summary: data.summary,
+      xlsxError,
     };
   } catch (err) {
     await results?.destroy();

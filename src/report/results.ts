@@ -130,6 +130,9 @@ export function resultsHeader(batch: ReportBatch): string[] {
  * with exactly as many original cells as the header has (a short row is padded with empty cells; cells
  * beyond the header, which a reader should already have refused, are not written). A sheet that
  * reaches Excel's row limit continues in 'Results 2', … (the CSV has no limit).
+ *
+ * The XLSX never stops the CSV: when the workbook fails (a cell exceljs refuses, a write error), it is
+ * abandoned, `xlsxError` says why, and the CSV is written to its end.
  */
 export class ResultsWriter {
   private readonly csv: CsvStreamWriter;
@@ -143,6 +146,7 @@ export class ResultsWriter {
   private readonly money: MoneyFormat;
   private readonly width: number;
   private sinceThrottle = 0;
+  private xlsxFailure: Error | null = null;
 
   constructor(
     csvPath: string,
@@ -159,11 +163,32 @@ export class ResultsWriter {
     ];
     this.csv = CsvStreamWriter.open(csvPath);
     this.xlsx = new XlsxFile(xlsxPath);
-    this.sheet = this.openSheet('Results');
+    this.sheet = this.guardXlsx(() => this.openSheet('Results')) as Worksheet;
   }
 
   get workbook(): XlsxFile {
     return this.xlsx;
+  }
+
+  /** Why results.xlsx could not be written, or null. */
+  get xlsxError(): Error | null {
+    return this.xlsxFailure;
+  }
+
+  /** Gives up the workbook (results.csv goes on). */
+  async abandonXlsx(err: unknown): Promise<void> {
+    this.xlsxFailure ??= err instanceof Error ? err : new Error(String(err));
+    await this.xlsx.destroy();
+  }
+
+  private guardXlsx<T>(step: () => T): T | undefined {
+    if (this.xlsxFailure) return undefined;
+    try {
+      return step();
+    } catch (err) {
+      void this.abandonXlsx(err);
+      return undefined;
+    }
   }
 
   async begin(): Promise<void> {
@@ -204,7 +229,17 @@ export class ResultsWriter {
     const feeText = row.feeMinor === null ? '' : formatMinorWithExponent(row.feeMinor, exponent!);
     await this.csv.write([...originals, ...outcome, paidText, feeText]);
 
-    // XLSX: the same cells, with the amount, paid_amount and fee as typed numbers.
+    if (this.xlsxFailure) return;
+    try {
+      await this.writeXlsxRow(row, originals, outcome, exponent);
+    } catch (err) {
+      await this.abandonXlsx(err);
+    }
+  }
+
+  /** XLSX: the same cells, with the amount, paid_amount and fee as typed numbers. */
+  private async writeXlsxRow(row: ReportRow, originals: string[], outcome: string[], exponent: number | undefined): Promise<void> {
+    const money = this.money;
     if (this.sheetRows >= MAX_SHEET_ROWS) {
       this.sheet.commit();
       this.sheetCount += 1;
@@ -251,11 +286,17 @@ export class ResultsWriter {
   /** Ends results.csv and commits the Results sheet(s); the caller adds the Summary sheet, then commitXlsx(). */
   async endRows(): Promise<void> {
     await this.csv.end();
-    this.sheet.commit();
+    this.guardXlsx(() => this.sheet.commit());
   }
 
+  /** Commits the workbook; a failure abandons it (see xlsxError) instead of failing the reports. */
   async commitXlsx(): Promise<void> {
-    await this.xlsx.commit();
+    if (this.xlsxFailure) return;
+    try {
+      await this.xlsx.commit();
+    } catch (err) {
+      await this.abandonXlsx(err);
+    }
   }
 
   async destroy(): Promise<void> {

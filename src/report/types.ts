@@ -73,8 +73,10 @@ export interface ReportBatch {
 
 export interface ReportPaths {
   results_csv: string;
+  /** '' when the workbook could not be written (the CSV was; see WrittenReports.xlsxError). */
   results_xlsx: string;
   reconciliation_csv: string;
+  /** '' when the workbook could not be written. */
   reconciliation_xlsx: string;
   review_csv: string | null;
   errors_csv: string | null;
