@@ -20,7 +20,7 @@ import { ingestSheet } from './ingest.ts';
 import { accountColumnIndices, columnTitle } from '../validate/rows.ts';
 import type { HeaderMatch } from '../sheet/headers.ts';
 import { reportsDir, reportsProblem, resultStatusOf, writeReportsFor } from './reporting.ts';
-import type { Runtimes } from './runtime.ts';
+import type { ProviderRuntime, Runtimes } from './runtime.ts';
 
 export interface Engine {
   config: LoadedConfig;
@@ -415,7 +415,8 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
   const { journal, config, log } = engine;
   let batch = journal.getBatch(batchId);
   if (!batch) throw new Error(`no batch ${batchId}`);
-  if (batch.state === 'rejected' || batch.state === 'held') return summarize(engine, batch);
+  if (batch.state === 'rejected') return summarize(engine, batch);
+  if (batch.state === 'held') return followHeld(engine, batchId, options);
   const runtime = await engine.runtimes.get(batch.provider);
   const notes: string[] = [];
   if (engine.runner.openCount(batchId) > 0) {
@@ -429,6 +430,7 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
         // The provider refused for the merchant's account (e.g. balance): held until `paybatch approve`.
         journal.updateBatch(batchId, { state: 'held', holdReason: err.message }, { type: 'batch-held', detail: { reason: err.message } });
         log.warn('batch held for approval', { batchId, reason: err.message });
+        await followSent(engine, batchId, runtime, options);
       } else {
         journal.updateBatch(batchId, { state: 'stopped', stopReason: err.message }, { type: 'batch-stopped', detail: { reason: err.message } });
         log.error('batch stopped', { batchId, reason: err.message });
@@ -461,6 +463,32 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
     log.info('batch progress', { batchId, state: batch.state, counts: journal.counts(batchId), reports: reportsDir(config.workDir, batchId) });
   }
   return summarize(engine, batch, notes);
+}
+
+/**
+ * A held batch sends nothing until approved; but a hold the provider caused mid-run (Yuansfer 000040) leaves
+ * payouts already sent, and those are polled to their final status meanwhile, so their deadline does not
+ * run out unwatched and the reports say what they became.
+ */
+async function followHeld(engine: Engine, batchId: string, options: Partial<FileOptions>): Promise<BatchSummary> {
+  const { journal, config } = engine;
+  if (engine.runner.sentOpenCount(batchId) > 0) {
+    const runtime = await engine.runtimes.get(journal.getBatch(batchId)!.provider);
+    await followSent(engine, batchId, runtime, options);
+    await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine, runtime.usdRates));
+  }
+  return summarize(engine, journal.getBatch(batchId)!);
+}
+
+/** Polls the rows of a held batch that were already sent, sending nothing. */
+async function followSent(engine: Engine, batchId: string, runtime: ProviderRuntime, options: Partial<FileOptions>): Promise<void> {
+  if (engine.runner.sentOpenCount(batchId) === 0) return;
+  try {
+    await engine.runner.drive(batchId, runtime, { until: options.until, noWait: options.noWait, wake: engine.wake, pollOnly: true });
+  } catch (err) {
+    if (!(err instanceof BatchStopped)) throw err;
+    engine.log.error('polling the sent rows of a held batch stopped', { batchId, reason: err.message });
+  }
 }
 
 /**

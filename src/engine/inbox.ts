@@ -50,7 +50,8 @@ const UNFINISHED: BatchState[] = ['submitting', 'polling', 'stopped'];
 export function unfinishedBatches(engine: Engine): string[] {
   return engine.journal
     .listBatches()
-    .filter((b) => UNFINISHED.includes(b.state) || b.state === 'received')
+    // A held batch is followed too when payouts sent before its hold are still open (polled, nothing sent).
+    .filter((b) => UNFINISHED.includes(b.state) || b.state === 'received' || (b.state === 'held' && engine.runner.sentOpenCount(b.id) > 0))
     .map((b) => b.id);
 }
 

@@ -357,6 +357,12 @@ export class BatchRunner {
     }
   }
 
+  /** Rows sent (or perhaps sent) whose final status is not known yet. */
+  sentOpenCount(batchId: string): number {
+    const c = this.journal.counts(batchId);
+    return c.submitting + c.submitted + c.unknown;
+  }
+
   /** Open rows left (anything the engine still has to act on). */
   openCount(batchId: string): number {
     const c = this.journal.counts(batchId);
@@ -367,17 +373,23 @@ export class BatchRunner {
    * Submits and polls until no row is open, or until `until` (epoch ms), or right after submitting when
    * `noWait`. Returns true when the batch has no open rows left.
    */
-  async drive(batchId: string, rt: ProviderRuntime, options: { until?: number; noWait?: boolean; wake?: () => Promise<void> } = {}): Promise<boolean> {
+  async drive(
+    batchId: string,
+    rt: ProviderRuntime,
+    options: { until?: number; noWait?: boolean; wake?: () => Promise<void>; pollOnly?: boolean } = {},
+  ): Promise<boolean> {
     // One runner drives batches one after another: a stop belongs to the batch (and provider) that caused it.
     this.stopReason = null;
     this.holdReason = null;
     for (;;) {
-      await this.submitReady(batchId, rt);
+      // pollOnly: a held batch sends nothing, but payouts sent before the hold are still followed to the end.
+      if (!options.pollOnly) await this.submitReady(batchId, rt);
       if (options.noWait) return this.openCount(batchId) === 0;
       await this.pollDue(batchId, rt);
       if (this.openCount(batchId) === 0) return true;
+      if (options.pollOnly && this.sentOpenCount(batchId) === 0) return false;
       const queued = this.journal.counts(batchId);
-      if (queued.validated + queued.queued > 0) continue;
+      if (!options.pollOnly && queued.validated + queued.queued > 0) continue;
       const now = Date.now();
       if (options.until !== undefined && now >= options.until) return false;
       const nextDue = this.journal.nextDueAt(batchId) ?? now + 1000;

@@ -43,6 +43,8 @@ describe('yuansfer: insufficient balance mid-batch', () => {
     const held = batchOf({ ...first, signal: null }) as ReturnType<typeof batchOf> & { notes: string[] };
     expect(held.state).toBe('held');
     expect(held.counts.failed).toBe(0);
+    // The row paid before the hold is followed to its final status while the batch waits (nothing is sent).
+    expect(held.counts).toMatchObject({ succeeded: 1, pending: 3 });
     expect(held.notes.join(' ')).toMatch(/held: .*000040/);
     const sent = (await sandboxStats(sandbox.url)).createRequests;
     expect(sent[refs[0]!]).toBe(1); // 10.00 of 15.00: paid
