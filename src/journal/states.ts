@@ -38,12 +38,6 @@ export const PAYOUT_STATUSES = Object.keys(allowedTransitions) as PayoutStatus[]
 /** Rows the engine still has to act on. */
 export const OPEN_STATUSES: readonly PayoutStatus[] = ['validated', 'queued', 'submitting', 'submitted', 'unknown'];
 
-/** Rows being polled: created (or maybe created) at the provider, outcome not yet known. */
-export const POLLED_STATUSES: readonly PayoutStatus[] = ['submitted', 'unknown'];
-
-/** Rows nothing was sent for: a batch made only of these may be forgotten and read again. */
-export const UNSENT_STATUSES: readonly PayoutStatus[] = ['validated', 'invalid', 'duplicate'];
-
 export class IllegalTransitionError extends Error {
   override name = 'IllegalTransitionError';
 }

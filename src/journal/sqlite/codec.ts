@@ -1,6 +1,6 @@
 // Records to and from SQLite rows. Amounts are TEXT of integer minor units, read back as bigint (schema.ts);
 // lists and maps are JSON.
-import type { BatchPatch, BatchRecord, PayoutPatch, PayoutRecord } from '../contract.ts';
+import { payoutIdOf, type BatchPatch, type BatchRecord, type PayoutPatch, type PayoutRecord } from '../contract.ts';
 import type { BatchState, PayoutStatus } from '../states.ts';
 
 export type Row = Record<string, unknown>;
@@ -27,7 +27,7 @@ function fieldsOf(original: string[], columns: [string, number][]): Record<strin
 export function payoutFromRow(r: Row, columns: [string, number][]): PayoutRecord {
   const original = JSON.parse(r.original_json as string) as string[];
   return {
-    id: `${r.batch_id as string}-${r.row_number as number}`,
+    id: payoutIdOf(r.batch_id as string, r.row_number as number),
     batchId: r.batch_id as string,
     rowNumber: r.row_number as number,
     provider: r.provider as string,

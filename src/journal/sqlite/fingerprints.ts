@@ -2,7 +2,7 @@
 // batch into JavaScript (a batch may have 100,000 rows).
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { DuplicateChecks, EmptyCellRow, PaidLookalike } from '../contract.ts';
+import { payoutIdOf, type DuplicateChecks, type EmptyCellRow, type PaidLookalike } from '../contract.ts';
 import { big, type Row } from './codec.ts';
 
 /** Connections that have the paybatch_sha256() SQL function (payment fingerprints). */
@@ -50,7 +50,7 @@ export class SqliteDuplicateChecks implements DuplicateChecks {
             ORDER BY row_number`,
         )
         .all(batchId) as Row[]
-    ).map((r) => ({ id: `${batchId}-${r.row_number as number}`, rowNumber: r.row_number as number, amountMinor: big(r.amount_minor), currency: (r.currency as string) ?? null }));
+    ).map((r) => ({ id: payoutIdOf(batchId, r.row_number as number), rowNumber: r.row_number as number, amountMinor: big(r.amount_minor), currency: (r.currency as string) ?? null }));
   }
 
   /** Indexed by fingerprint. */
