@@ -2,11 +2,9 @@
 // submit and poll → report → archive. `run`, `run-once` and `watch` all come through here.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LoadedConfig } from '../config/load.ts';
 import { resolveProvider } from '../config/load.ts';
 import { getProvider, providerIds } from '../providers/registry.ts';
-import type { BatchRecord, Journal, RowErrorRecord } from '../journal/store.ts';
-import type { Logger } from '../log.ts';
+import type { BatchRecord, Journal } from '../journal/store.ts';
 import { archiveDir, copyFile, errorsFileBeside, isInside, moveFile, tidyProcessing, workFolders } from '../intake/folders.ts';
 import { changedSince, describeIdentity, findInArchive, identify, type ReadIdentity } from '../intake/identity.ts';
 import { openSheet } from '../sheet/open.ts';
@@ -14,25 +12,17 @@ import { SheetError } from '../sheet/types.ts';
 import { writeErrorsCsv } from '../report/index.ts';
 import { parseMoney } from '../validate/money.ts';
 import { formatMinor } from '../validate/currencies.ts';
-import { BatchRunner, BatchStopped } from './runner.ts';
+import { BatchStopped } from './runner.ts';
+import type { Engine } from './engine.ts';
 import { batchKeyOf, toRequest } from './request.ts';
 import { ingestSheet } from './ingest.ts';
 import { accountColumnIndices, columnTitle } from '../validate/rows.ts';
+import { fileProblem, sheetProblem, type RowProblem } from '../validate/problem.ts';
 import type { HeaderMatch } from '../sheet/headers.ts';
 import { reportsDir, reportsProblem, resultStatusOf, writeReportsFor } from './reporting.ts';
-import type { ProviderRuntime, Runtimes } from './runtime.ts';
+import type { ProviderRuntime } from './runtime.ts';
 
-export interface Engine {
-  config: LoadedConfig;
-  journal: Journal;
-  log: Logger;
-  runtimes: Runtimes;
-  runner: BatchRunner;
-  /** Resolves when a callback asks for an early check. */
-  wake?: () => Promise<void>;
-  /** State and counts each batch's reports were last written with (a daemon rewrites only on change). */
-  reported?: Map<string, string>;
-}
+export type { Engine } from './engine.ts';
 
 export interface BatchSummary {
   id: string;
@@ -121,20 +111,13 @@ function newBatchId(journal: Journal, sha256: string): string {
   return journal.getBatch(key) ? `${key}${sha256.slice(8, 12)}` : key;
 }
 
-async function writeFileLevelErrors(file: string, fileName: string, errors: RowErrorRecord[]): Promise<void> {
-  await writeErrorsCsv(
-    file,
-    errors.map((e) => ({ file: fileName, row: e.rowNumber, column: e.column, value: e.value, rule: e.rule, message: e.message })),
-  );
-}
-
 /** Whole-file rejection before a batch exists (unreadable, already seen): the sheet goes to rejected/ with a note. */
-async function rejectWholeFile(engine: Engine, filePath: string, name: string, origin: FileOptions['origin'], errors: RowErrorRecord[]): Promise<string> {
+async function rejectWholeFile(engine: Engine, filePath: string, name: string, origin: FileOptions['origin'], problems: RowProblem[]): Promise<string> {
   const folders = workFolders(engine.config.workDir);
   const kept = origin === 'inbox' ? moveFile(filePath, folders.rejected, name) : copyFile(filePath, folders.rejected, name);
   if (origin === 'inbox') tidyProcessing(folders, filePath);
   const errorsCsv = errorsFileBeside(kept);
-  await writeFileLevelErrors(errorsCsv, name, errors);
+  await writeErrorsCsv(errorsCsv, problems);
   return errorsCsv;
 }
 
@@ -153,7 +136,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     if (options.origin === 'inbox') {
       // The same bytes under any name are the same batch: never paid twice (DESIGN §4).
       const errorsCsv = await rejectWholeFile(engine, filePath, name, 'inbox', [
-        { rowNumber: null, column: '', value: sha256, rule: 'already-processed', message: `same bytes as ${known.fileName} (batch ${known.id}); nothing was paid for this copy` },
+        fileProblem(name, 'already-processed', `same bytes as ${known.fileName} (batch ${known.id}); nothing was paid for this copy`, sha256),
       ]);
       log.warn('file already processed: rejected', { file: name, batchId: known.id, sha256 });
       const s = summarize(engine, known, [`${name} has the same bytes as ${known.fileName} (batch ${known.id}): nothing paid`]);
@@ -168,7 +151,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   if (archived) {
     const where = path.relative(config.workDir, archived);
     const errorsCsv = await rejectWholeFile(engine, filePath, name, options.origin, [
-      { rowNumber: null, column: '', value: sha256, rule: 'already-archived', message: `same bytes as ${where}, a sheet already paid (the journal does not know it); nothing was paid for this copy` },
+      fileProblem(name, 'already-archived', `same bytes as ${where}, a sheet already paid (the journal does not know it); nothing was paid for this copy`, sha256),
     ]);
     log.warn('file already archived: rejected', { file: name, archived: where, sha256 });
     return { ...unreadableSummary(name, options.provider ?? config.provider, errorsCsv, `${name} has the same bytes as ${where}, already paid: nothing paid`), state: 'duplicate-file', unreadable: undefined };
@@ -178,7 +161,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   if (!getProvider(providerId)) {
     // inbox/<folder>/ names the provider; a folder that names none must not strand the sheet.
     const errorsCsv = await rejectWholeFile(engine, filePath, name, options.origin, [
-      { rowNumber: null, column: '', value: providerId, rule: 'unknown-provider', message: `"${providerId}" is not a provider (known: ${providerIds.join(', ')}); put the sheet in inbox/ or inbox/<provider>/` },
+      fileProblem(name, 'unknown-provider', `"${providerId}" is not a provider (known: ${providerIds.join(', ')}); put the sheet in inbox/ or inbox/<provider>/`, providerId),
     ]);
     log.error('sheet for an unknown provider rejected', { file: name, provider: providerId });
     return unreadableSummary(name, providerId, errorsCsv, `${name}: no provider "${providerId}"`);
@@ -194,9 +177,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     sheet = await openSheet(filePath, config.sheet);
   } catch (err) {
     if (!(err instanceof SheetError)) throw err;
-    const errorsCsv = await rejectWholeFile(engine, filePath, name, options.origin, [
-      { rowNumber: err.row ?? null, column: err.column ?? '', value: '', rule: err.rule, message: err.message },
-    ]);
+    const errorsCsv = await rejectWholeFile(engine, filePath, name, options.origin, [sheetProblem(name, err)]);
     log.error('sheet unreadable', { file: name, error: err.message });
     return unreadableSummary(name, providerId, errorsCsv, `${name}: ${err.message}`);
   }
@@ -224,7 +205,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
       `the sheet has no reference column, and references are required for ${live ? 'the live provider' : 'provider'} ${providerId} ` +
       `("references": "required"): without one, a corrected sheet dropped again gets new references and pays its rows a second time; ` +
       `add a "reference" column with one unique reference per payout, or set "references": "derived" in the configuration`;
-    journal.insertRows(batchId, providerId, [], [{ rowNumber: null, column: 'reference', value: '', rule: 'reference-required', message }]);
+    journal.insertRows(batchId, providerId, [], [fileProblem(name, 'reference-required', message, '', 'reference')]);
     journal.updateBatch(batchId, { state: 'rejected' }, { type: 'batch-rejected', detail: { reason: message } });
     log.warn('batch rejected: no reference column', { batchId, provider: providerId });
     return finishRejected(engine, batchId, filePath, name, options, false);
@@ -235,7 +216,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     const column = columnTitle(sheet.header, match, 'reference');
     const message = 'a reference is required ("references": "required"): a derived one would differ when a corrected sheet is dropped again';
     journal.atomically(() => {
-      journal.insertRows(batchId, providerId, [], missingReference.map((p) => ({ rowNumber: p.rowNumber, column, value: '', rule: 'reference-required', message })));
+      journal.insertRows(batchId, providerId, [], missingReference.map((p) => ({ file: name, row: p.rowNumber, column, value: '', rule: 'reference-required', message })));
       for (const p of missingReference) {
         invalid++;
         journal.transition(p.id, 'invalid', { errorMessage: `${column}: ${message}` }, { type: 'reference-missing' });
@@ -255,7 +236,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
         const found = issues.get(p.id);
         if (!found?.length) continue;
         invalid++;
-        const records = found.map((i) => ({ rowNumber: p.rowNumber, column: columnTitle(sheet.header, match, i.column), value: i.value, rule: i.rule, message: i.message }));
+        const records = found.map((i): RowProblem => ({ file: name, row: p.rowNumber, column: columnTitle(sheet.header, match, i.column), value: i.value, rule: i.rule, message: i.message }));
         journal.insertRows(batchId, providerId, [], records);
         journal.transition(p.id, 'invalid', { errorMessage: records.map((r) => `${r.column}: ${r.message}`).join('; ') }, { type: 'preflight-invalid' });
         if (p.amountMinor !== null && p.currency) totals.set(p.currency, (totals.get(p.currency) ?? 0n) - p.amountMinor);
@@ -328,7 +309,7 @@ async function refuseIfChanged(engine: Engine, batchId: string, filePath: string
   const message =
     `the file changed while it was read (read: ${describeIdentity(read)}; now: ${describeIdentity(now)}): nothing was sent. ` +
     `Let the sender finish writing it (or write it under a .tmp/.part name and rename it when complete), then drop it again`;
-  journal.insertRows(batchId, batch.provider, [], [{ rowNumber: null, column: '', value: now.sha256, rule: 'changed-while-read', message }]);
+  journal.insertRows(batchId, batch.provider, [], [fileProblem(batch.fileName, 'changed-while-read', message, now.sha256)]);
   journal.updateBatch(batchId, { state: 'rejected' }, { type: 'batch-rejected', detail: { reason: 'the file changed while it was read', read, now } });
   journal.addBatchNote(batchId, CHANGED_WHILE_READ, `${batch.fileName}: ${message}`);
   log.error('sheet changed while it was read: batch refused, nothing sent', { batchId, file: batch.fileName, read, now });
@@ -381,7 +362,7 @@ export async function quarantine(engine: Engine, filePath: string, name: string,
   engine.log.error('sheet processing failed', { file: name, error: message });
   let errorsCsv: string | null = null;
   if (fs.existsSync(filePath))
-    errorsCsv = await rejectWholeFile(engine, filePath, name, 'inbox', [{ rowNumber: null, column: '', value: '', rule: 'processing-failed', message }]);
+    errorsCsv = await rejectWholeFile(engine, filePath, name, 'inbox', [fileProblem(name, 'processing-failed', message)]);
   return unreadableSummary(name, engine.config.provider, errorsCsv, `${name}: ${message}`);
 }
 
@@ -512,7 +493,7 @@ export async function archiveSheet(engine: Engine, batch: BatchRecord): Promise<
       `${batch.fileName} changed after it was read (read: ${batch.fileBytes} bytes, SHA-256 ${batch.fileSha256.slice(0, 16)}…; now: ${now.bytes} bytes): ` +
       `${c.succeeded} of the ${batch.rowCount} row(s) read were paid (failed ${c.failed}, needs_review ${c.needs_review}, pending ${c.pending}); ` +
       `whatever was written after the read was not paid. Kept in ${rel}, not archived: check it and send the rest as a new sheet`;
-    await writeFileLevelErrors(errorsFileBeside(kept), batch.fileName, [{ rowNumber: null, column: '', value: now.sha256, rule: 'changed-after-read', message: note }]);
+    await writeErrorsCsv(errorsFileBeside(kept), [fileProblem(batch.fileName, 'changed-after-read', note, now.sha256)]);
     journal.addBatchNote(batch.id, FILE_CHANGED, note);
     journal.updateBatch(batch.id, { archivedPath: kept }, { type: 'batch-sheet-rejected', detail: { path: kept, reason: 'the file changed after it was read', read: { sha256: batch.fileSha256, bytes: batch.fileBytes }, now } });
     log.error('sheet changed after it was read: kept in rejected/, not archived', { batchId: batch.id, file: batch.fileName, paid: c.succeeded, rows: batch.rowCount, now });

@@ -1,13 +1,13 @@
 // Read → validate → journal, in chunks (DESIGN §3): every row of a sheet is in the journal before anything
 // is sent. Separate from the decisions that follow so the ingest benchmark measures exactly this.
-import type { Journal, NewPayout, RowErrorRecord } from '../journal/store.ts';
-import { BulkWriter } from '../journal/bulk-writer.ts';
+import type { Journal, NewPayout } from '../journal/store.ts';
 import type { ProviderModule, RowRules } from '../providers/types.ts';
 import { matchHeaders, type HeaderMatch } from '../sheet/headers.ts';
 import { EXCEL_MAX_COLUMNS, SheetError, grouped, type OpenedSheet } from '../sheet/types.ts';
 import { RESULT_COLUMNS } from '../report/results.ts';
 import { parseMoney } from '../validate/money.ts';
 import { RowValidator, accountColumnIndices, providerAliases } from '../validate/rows.ts';
+import { sheetProblem, type RowProblem } from '../validate/problem.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Logger } from '../log.ts';
 
@@ -35,7 +35,7 @@ export interface IngestResult {
   /** Rows over limits.maxRowAmount (the first 20). */
   overRowLimit: number[];
   /** Missing or doubled columns: every row is invalid. */
-  fileErrors: RowErrorRecord[];
+  fileErrors: RowProblem[];
   /** The sheet broke while being read: the batch is rejected. */
   failure?: SheetError;
 }
@@ -69,8 +69,8 @@ export async function ingestSheet(
   const { sheet, batchId, providerId, rules } = input;
   const fileName = journal.getBatch(batchId)?.fileName ?? batchId;
   const match = matchHeaders(sheet.header, providerAliases(rules));
-  const validator = new RowValidator({ header: sheet.header, match, rules, provider: input.module, batchKey: input.batchKey });
-  const fileErrors: RowErrorRecord[] = [
+  const validator = new RowValidator({ file: fileName, header: sheet.header, match, rules, provider: input.module, batchKey: input.batchKey });
+  const fileErrors: RowProblem[] = [
     ...validator.fileProblems(),
   ];
   journal.updateBatch(batchId, {
@@ -92,9 +92,9 @@ export async function ingestSheet(
     if (m.ok) maxRow.set(cur, m.minor);
   }
   let chunk: NewPayout[] = [];
-  let chunkErrors: RowErrorRecord[] = [];
+  let chunkErrors: RowProblem[] = [];
   // Large sheets are inserted by a worker thread while this one reads and validates the next rows.
-  const writer = input.bulk ? new BulkWriter(journal.file) : undefined;
+  const writer = input.bulk ? journal.bulkWriter?.() : undefined;
   const flush = async () => {
     if (chunk.length === 0 && chunkErrors.length === 0) return;
     if (writer) await writer.write(batchId, providerId, chunk, chunkErrors);
@@ -137,7 +137,7 @@ export async function ingestSheet(
     }
     await flush();
     if (writer) duplicates += (await writer.end()).duplicates;
-    journal.insertRows(batchId, providerId, [], [{ rowNumber: err.row ?? null, column: err.column ?? '', value: '', rule: err.rule, message: err.message }]);
+    journal.insertRows(batchId, providerId, [], [sheetProblem(fileName, err)]);
     journal.updateBatch(batchId, { state: 'rejected', rowCount }, { type: 'batch-rejected', detail: { reason: err.message } });
     return { match, rowCount, invalid, duplicates, totals, overRowLimit, fileErrors, failure: err };
   } finally {

@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { writeBatchReports, writeErrorsCsv, type ReportPaths, type ReportRow, type ResultStatus } from '../report/index.ts';
 import type { ReconciliationSummary } from '../report/types.ts';
 import { crashAt } from './crash.ts';
-import type { Engine } from './batch.ts';
+import type { Engine } from './engine.ts';
 
 export const resultStatusOf: Record<PayoutStatus, ResultStatus> = {
   validated: 'pending',
@@ -50,11 +50,8 @@ export function reportsDir(workDir: string, batchId: string): string {
 export async function writeBatchErrors(journal: Journal, batch: BatchRecord, file: string, maskMode: 'last4' | 'none'): Promise<string | null> {
   if (journal.countRowErrors(batch.id) === 0) return null;
   const maskColumns = batch.maskColumns.map((i) => batch.header[i]).filter(Boolean);
-  const errors = (function* () {
-    for (const e of journal.iterateRowErrors(batch.id))
-      yield { file: batch.fileName, row: e.rowNumber, column: e.column, value: e.value, rule: e.rule, message: e.message };
-  })();
-  await writeErrorsCsv(file, errors, { maskColumns: [...maskColumns, 'account_number'], maskMode });
+  // Read back, a batch's problems name its file.
+  await writeErrorsCsv(file, journal.iterateRowErrors(batch.id), { maskColumns: [...maskColumns, 'account_number'], maskMode });
   return file;
 }
 

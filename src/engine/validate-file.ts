@@ -12,7 +12,7 @@ import { SheetError } from '../sheet/types.ts';
 import type { PayoutRequest } from '../providers/types.ts';
 import { formatMinor } from '../validate/currencies.ts';
 import { RowValidator, columnTitle, providerAliases } from '../validate/rows.ts';
-import type { ValidationError } from '../report/types.ts';
+import { sheetProblem, type RowProblem } from '../validate/problem.ts';
 import type { BatchSummary } from './batch.ts';
 import { headerOnly, tooWideForResults } from './ingest.ts';
 import { batchKeyOf, buildRequest } from './request.ts';
@@ -26,7 +26,7 @@ export async function validateFile(options: { config?: string; work?: string; pr
   const resolved = resolveProvider(config, config.provider);
   const rules = resolved.module.rowRules(resolved.block as never);
   const errorsCsv = path.join(folders.reports, 'validate', `${name.replace(/\.[^.]+$/, '')}.errors.csv`);
-  const errors: ValidationError[] = [];
+  const errors: RowProblem[] = [];
   const summary: BatchSummary = {
     id: '',
     file: name,
@@ -42,15 +42,15 @@ export async function validateFile(options: { config?: string; work?: string; pr
     sheet = await openSheet(file, config.sheet);
   } catch (err) {
     if (!(err instanceof SheetError)) throw err;
-    errors.push({ file: name, row: err.row ?? null, column: err.column ?? '', value: '', rule: err.rule, message: err.message });
+    errors.push(sheetProblem(name, err));
     await writeErrorsCsv(errorsCsv, errors);
     return { ...summary, state: 'rejected', unreadable: true, reports: { ...summary.reports, errors_csv: errorsCsv }, notes: [err.message] };
   }
   const match = matchHeaders(sheet.header, providerAliases(rules));
   // Derived references as a run of this file today would derive them (the provider's checks may read them).
   const batchKey = batchKeyOf((await sha256File(file)).sha256);
-  const validator = new RowValidator({ header: sheet.header, match, rules, provider: resolved.module, batchKey });
-  for (const e of validator.fileProblems()) errors.push({ file: name, row: e.rowNumber, column: e.column, value: '', rule: e.rule, message: e.message });
+  const validator = new RowValidator({ file: name, header: sheet.header, match, rules, provider: resolved.module, batchKey });
+  errors.push(...validator.fileProblems());
   const fileLevel = errors.length > 0;
   const valid: PayoutRequest[] = [];
   const invalidRows = new Set<number>();
@@ -62,7 +62,7 @@ export async function validateFile(options: { config?: string; work?: string; pr
     for await (const raw of sheet.rows) {
       summary.rows++;
       const { payout, issues } = validator.validate(raw);
-      for (const i of issues) errors.push({ file: name, row: i.rowNumber, column: i.column, value: i.value, rule: i.rule, message: i.message });
+      errors.push(...issues);
       if (payout.status === 'invalid' || fileLevel) invalidRows.add(raw.rowNumber);
       else if (payout.amountMinor !== null && payout.currency) {
         totals.set(payout.currency, (totals.get(payout.currency) ?? 0n) + payout.amountMinor);
@@ -73,7 +73,7 @@ export async function validateFile(options: { config?: string; work?: string; pr
     if (summary.rows === 0) throw headerOnly(name);
   } catch (err) {
     if (!(err instanceof SheetError)) throw err;
-    errors.push({ file: name, row: err.row ?? null, column: err.column ?? '', value: '', rule: err.rule, message: err.message });
+    errors.push(sheetProblem(name, err));
     summary.unreadable = true;
     summary.notes.push(`${name}: ${err.message}`);
   } finally {

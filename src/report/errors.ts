@@ -3,7 +3,7 @@
 import { withAtomicPath } from './atomic.ts';
 import { CsvStreamWriter } from './results.ts';
 import { maskAccount, neutraliseFormula } from './safe-cells.ts';
-import type { ValidationError } from './types.ts';
+import type { RowProblem } from '../validate/problem.ts';
 
 export const ERROR_COLUMNS = ['file', 'row', 'column', 'value', 'rule', 'message'] as const;
 
@@ -23,7 +23,7 @@ function columnKey(name: string): string {
 /** Writes the errors CSV: columns file,row,column,value,rule,message; UTF-8 with BOM, CRLF. */
 export async function writeErrorsCsv(
   path: string,
-  errors: Iterable<ValidationError> | AsyncIterable<ValidationError>,
+  errors: Iterable<RowProblem> | AsyncIterable<RowProblem>,
   options: ErrorsCsvOptions = {},
 ): Promise<void> {
   const masked = new Set((options.maskColumns ?? []).map(columnKey));

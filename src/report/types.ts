@@ -1,5 +1,6 @@
 // Types shared by the report writers (DESIGN §7) and their callers (engine, cli).
 // Amounts are bigint integer minor units of the row's currency; never a JS number.
+import type { RowProblem } from '../validate/problem.ts';
 
 export type ResultStatus = 'succeeded' | 'failed' | 'reversed' | 'invalid' | 'duplicate' | 'pending' | 'needs_review';
 
@@ -82,14 +83,8 @@ export interface ReportPaths {
   errors_csv: string | null;
 }
 
-export interface ValidationError {
-  file: string;
-  row: number | null;
-  column: string;
-  value: string;
-  rule: string;
-  message: string;
-}
+/** A line of <name>.errors.csv: the one row-problem type (validate/problem.ts), by its report name. */
+export type ValidationError = RowProblem;
 
 export interface CurrencyTotals {
   currency: string;

@@ -3,11 +3,14 @@
 import { columnLetter, type HeaderMatch } from '../sheet/headers.ts';
 import { CONTROL_CHARACTER, controlCodePoints, escapeControlCharacters, type CellNote, type RawRow } from '../sheet/types.ts';
 import type { ColumnSpec, ProviderModule, RowIssue, RowRules } from '../providers/types.ts';
-import type { NewPayout, RowErrorRecord } from '../journal/store.ts';
+import type { NewPayout } from '../journal/contract.ts';
+import type { RowProblem } from './problem.ts';
 import { isKnownCurrency } from './currencies.ts';
 import { parseMoney } from './money.ts';
 
 export interface ValidatorOptions {
+  /** The sheet's file name, as problems name it ('' when there is none, e.g. rules checked on their own). */
+  file?: string;
   header: string[];
   match: HeaderMatch;
   rules: RowRules;
@@ -18,7 +21,7 @@ export interface ValidatorOptions {
 
 export interface ValidatedRow {
   payout: NewPayout;
-  issues: RowErrorRecord[];
+  issues: RowProblem[];
 }
 
 /** Columns whose values are account or card numbers (masked in reports and logs). */
@@ -33,7 +36,7 @@ export function accountColumnIndices(match: HeaderMatch): number[] {
   return out.sort((a, b) => a - b);
 }
 
-const NO_ISSUES: RowErrorRecord[] = [];
+const NO_ISSUES: RowProblem[] = [];
 
 const EXCEL_DIGITS = 'Format the column as Text and type the number again';
 
@@ -69,25 +72,30 @@ export class RowValidator {
   private readonly entries: [string, number][];
   private readonly amountIndex: number | undefined;
 
+  private readonly file: string;
+
   constructor(private readonly options: ValidatorOptions) {
+    this.file = options.file ?? '';
     this.specs = options.rules.columns.map((spec) => ({ spec, index: options.match.columns.get(spec.name) }));
     this.amountIndex = options.match.columns.get('amount');
     this.entries = [...options.match.columns.entries()];
   }
 
   /** Required columns missing, doubled columns: file-level problems (every row is unusable), reported once. */
-  fileProblems(): RowErrorRecord[] {
-    const missing: RowErrorRecord[] = this.specs
+  fileProblems(): RowProblem[] {
+    const file = this.file;
+    const missing: RowProblem[] = this.specs
       .map(({ spec }) => spec)
       .filter((spec) => spec.required && !this.options.match.columns.has(spec.name))
       .map((spec) => ({
-        rowNumber: null,
+        file,
+        row: null,
         column: spec.name,
         value: '',
         rule: 'missing-column',
         message: `the sheet has no ${spec.name} column (accepted titles: ${[spec.name, ...(spec.aliases ?? [])].join(', ')})`,
       }));
-    const header = this.options.match.problems.map((p) => ({ rowNumber: 1, column: p.column, value: '', rule: 'header', message: p.message }));
+    const header = this.options.match.problems.map((p) => ({ file, row: 1, column: p.column, value: '', rule: 'header', message: p.message }));
     return [...missing, ...header];
   }
 
@@ -98,7 +106,7 @@ export class RowValidator {
     // invalid; from then on the row is seen escaped, so no error, reference or result cell carries one.
     // One precompiled regex test a cell: this runs a million times.
     let values = raw.values;
-    let controlIssues: RowErrorRecord[] | undefined;
+    let controlIssues: RowProblem[] | undefined;
     for (let i = 0; i < values.length; i++) {
       if (!CONTROL_CHARACTER.test(values[i]!)) continue;
       controlIssues = this.controlIssues(raw);
@@ -172,7 +180,7 @@ export class RowValidator {
 
     if (amountMinor !== null && currencyOk) issues.push(...rules.check(fields, { currency, amountMinor }));
 
-    let rowIssues: RowErrorRecord[] = issues.length === 0 ? NO_ISSUES : issues.map((i) => ({ ...i, column: columnTitle(this.options.header, this.options.match, i.column), rowNumber: raw.rowNumber }));
+    let rowIssues: RowProblem[] = issues.length === 0 ? NO_ISSUES : issues.map((i) => ({ ...i, file: this.file, row: raw.rowNumber, column: columnTitle(this.options.header, this.options.match, i.column) }));
     if (controlIssues) rowIssues = [...controlIssues, ...rowIssues];
     const invalid = rowIssues.length > 0;
     return {
@@ -191,13 +199,14 @@ export class RowValidator {
   }
 
   /** One error per cell of the row that holds a control character, naming the column as the sheet titles it. */
-  private controlIssues(raw: RawRow): RowErrorRecord[] {
-    const out: RowErrorRecord[] = [];
+  private controlIssues(raw: RawRow): RowProblem[] {
+    const out: RowProblem[] = [];
     for (let i = 0; i < raw.values.length; i++) {
       const value = raw.values[i]!;
       if (!CONTROL_CHARACTER.test(value)) continue;
       out.push({
-        rowNumber: raw.rowNumber,
+        file: this.file,
+        row: raw.rowNumber,
         column: this.options.header[i] || columnLetter(i),
         value: escapeControlCharacters(value),
         rule: 'control-character',

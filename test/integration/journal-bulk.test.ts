@@ -43,7 +43,7 @@ describe('bulk journaling', () => {
       expect(counts.validated + counts.invalid + counts.duplicate).toBe(30_000);
       expect(counts.duplicate).toBe(9); // R-1..R-10 less the invalid R-7
       expect(counts.invalid).toBe(1);
-      expect([...journal.iterateRowErrors('20261121-bbbbbbbb')].map((e) => [e.rowNumber, e.column, e.rule])).toEqual([[8, 'amount', 'amount-decimals']]);
+      expect([...journal.iterateRowErrors('20261121-bbbbbbbb')].map((e) => [e.row, e.column, e.rule])).toEqual([[8, 'amount', 'amount-decimals']]);
       const last = journal.getPayout('20261121-bbbbbbbb-30001');
       expect(last?.merchantReference).toBe('R-30000');
       expect(last?.fields.email).toBe('payee30000@example.com');

@@ -142,10 +142,10 @@ describe('identifiers Excel stored as numbers have lost digits', () => {
     const [r2, r3, r4, r5] = results;
     expect(r2!.payout.status).toBe('invalid');
     expect(r2!.issues).toEqual([
-      expect.objectContaining({ rowNumber: 2, column: 'account_number', value: '880123456789012000', rule: 'excel-damaged', message: expect.stringContaining('18 digits but keeps only 15') }),
+      expect.objectContaining({ row: 2, column: 'account_number', value: '880123456789012000', rule: 'excel-damaged', message: expect.stringContaining('18 digits but keeps only 15') }),
     ]);
-    expect(r3!.issues).toEqual([expect.objectContaining({ rowNumber: 3, value: '1234567890123460', rule: 'excel-damaged', message: expect.stringContaining('16 digits') })]);
-    expect(r4!.issues).toEqual([expect.objectContaining({ rowNumber: 4, value: '31000100.5', rule: 'excel-damaged', message: expect.stringContaining('with decimals') })]);
+    expect(r3!.issues).toEqual([expect.objectContaining({ row: 3, value: '1234567890123460', rule: 'excel-damaged', message: expect.stringContaining('16 digits') })]);
+    expect(r4!.issues).toEqual([expect.objectContaining({ row: 4, value: '31000100.5', rule: 'excel-damaged', message: expect.stringContaining('with decimals') })]);
     // 15 digits survive Excel: that number is the one typed (the CBU's own format rule judges it).
     expect(r5!.issues.map((i) => i.rule)).not.toContain('excel-damaged');
   });
@@ -183,8 +183,8 @@ describe('control characters', () => {
     const bad = results.find((r) => r.payout.rowNumber === nulRow)!;
     expect(bad.payout.status).toBe('invalid');
     expect(bad.issues).toEqual([
-      expect.objectContaining({ rowNumber: nulRow, column: 'last_name', value: 'Pe\\u0000rez', rule: 'control-character', message: expect.stringContaining('U+0000') }),
-      expect.objectContaining({ rowNumber: nulRow, column: 'note', value: 'a\\u0007b', rule: 'control-character', message: expect.stringContaining('U+0007') }),
+      expect.objectContaining({ row: nulRow, column: 'last_name', value: 'Pe\\u0000rez', rule: 'control-character', message: expect.stringContaining('U+0000') }),
+      expect.objectContaining({ row: nulRow, column: 'note', value: 'a\\u0007b', rule: 'control-character', message: expect.stringContaining('U+0007') }),
     ]);
     // What the results file gets is the escaped text, never the character itself.
     expect(bad.payout.original[7]).toBe('Pe\\u0000rez');
@@ -226,7 +226,7 @@ describe('control characters', () => {
   it('a DEL in a column that is not sent is still refused (it would be written to the results)', () => {
     const v = validatorFor([...AR_HEADER, 'Internal cost centre']);
     const { issues } = v.validate({ rowNumber: 7, values: [...AR_ROW, 'CC\u007f1'] });
-    expect(issues).toEqual([expect.objectContaining({ rowNumber: 7, column: 'Internal cost centre', value: 'CC\\u007f1', rule: 'control-character' })]);
+    expect(issues).toEqual([expect.objectContaining({ row: 7, column: 'Internal cost centre', value: 'CC\\u007f1', rule: 'control-character' })]);
   });
 });
 

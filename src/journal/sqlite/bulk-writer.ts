@@ -1,37 +1,40 @@
-// Journals a large sheet from a worker thread (src/journal/bulk-worker.js): reading and validating on this
-// thread, inserting on the other. At most a few chunks are in flight, so memory stays bounded.
+// Journals a large sheet from a worker thread (bulk-worker.js): reading and validating on this thread,
+// inserting on the other. At most a few chunks are in flight, so memory stays bounded.
 import { Worker } from 'node:worker_threads';
-import type { NewPayout, RowErrorRecord } from './store.ts';
-import type { RowTuple } from './chunk-writer.js';
+import type { BulkRowWriter, NewPayout } from '../contract.ts';
+import type { RowProblem } from '../../validate/problem.ts';
+import { rowTuple, type RowTuple } from './chunk-writer.js';
 
 const IN_FLIGHT = 2;
 
-export function rowTuple(row: NewPayout): RowTuple {
-  return [
-    row.rowNumber,
-    row.merchantReference,
-    row.status,
-    row.amountMinor === null ? null : row.amountMinor.toString(),
-    row.currency,
-    JSON.stringify(row.original),
-    row.errorMessage ?? null,
-  ];
+/** What the worker is started with. */
+export interface WorkerData {
+  file: string;
 }
 
-export class BulkWriter {
+/** Messages to the worker. */
+export type WorkerInput =
+  | { type: 'chunk'; batchId: string; provider: string; rows: RowTuple[]; problems: RowProblem[]; at: string }
+  | { type: 'end' };
+
+/** Messages from the worker: each chunk acknowledged; at the end, what it journaled and its first failure. */
+export type WorkerOutput = { type: 'ack' } | { type: 'done'; duplicates: number; failure: string | null };
+
+export class BulkWriter implements BulkRowWriter {
   private readonly worker: Worker;
   private inFlight = 0;
   private waiting: (() => void) | undefined;
   private readonly finished: Promise<{ duplicates: number; failure: string | null }>;
 
   constructor(file: string) {
+    const workerData: WorkerData = { file };
     // The writer holds a few chunks at a time: a small heap keeps the process's memory bounded.
     this.worker = new Worker(new URL('./bulk-worker.js', import.meta.url), {
-      workerData: { file },
+      workerData,
       resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
     });
     this.finished = new Promise((resolve, reject) => {
-      this.worker.on('message', (m: { type: string; duplicates?: number; failure?: string | null }) => {
+      this.worker.on('message', (m: WorkerOutput) => {
         if (m.type === 'ack') {
           this.inFlight--;
           const w = this.waiting;
@@ -46,15 +49,19 @@ export class BulkWriter {
     this.finished.catch(() => undefined);
   }
 
-  async write(batchId: string, provider: string, rows: NewPayout[], errors: RowErrorRecord[]): Promise<void> {
+  private post(m: WorkerInput): void {
+    this.worker.postMessage(m);
+  }
+
+  async write(batchId: string, provider: string, rows: NewPayout[], problems: RowProblem[]): Promise<void> {
     while (this.inFlight >= IN_FLIGHT) await new Promise<void>((resolve) => (this.waiting = resolve));
     this.inFlight++;
-    this.worker.postMessage({ type: 'chunk', batchId, provider, rows: rows.map(rowTuple), errors, at: new Date().toISOString() });
+    this.post({ type: 'chunk', batchId, provider, rows: rows.map(rowTuple), problems, at: new Date().toISOString() });
   }
 
   /** Waits until every chunk is in the journal; throws if any failed. */
   async end(): Promise<{ duplicates: number }> {
-    this.worker.postMessage({ type: 'end' });
+    this.post({ type: 'end' });
     const result = await this.finished;
     await this.worker.terminate();
     if (result.failure) throw new Error(`journaling failed: ${result.failure}`);
