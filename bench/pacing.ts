@@ -148,11 +148,14 @@ export async function benchPacing(options: { rows?: number; perSecond?: number; 
       JSON.stringify({
         work: path.join(work, 'work'),
         provider: 'vexora',
+        // The generated sheet has no reference column; a live Vexora needs a notifyUrl (never called here).
+        references: 'derived',
         providers: {
           vexora: {
             baseUrl: sandbox.url, merchantNo: MERCHANT_NO, secret: SECRET, country: 'AR',
             rate: { perSecond, concurrency },
             poll: { firstAfterSeconds: 3600 },
+            callbackUrl: 'http://127.0.0.1:9/callbacks/vexora',
           },
         },
       }),

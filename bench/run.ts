@@ -1,7 +1,11 @@
 // `npm run bench`: the ingest and pacing benchmarks, one after the other (never at the same time: the
 // machine may have only 2 cores). Prints a table and writes bench/results/ingest.json and pacing.json.
 //   npm run bench                      both
-//   npm run bench -- --only ingest     one of them (ingest | pacing)
+//   npm run bench -- --only ingest     one of them (ingest | pacing | throughput)
+//   npm run bench -- --only throughput the rate-limit benchmark (bench/throughput.ts; 3 minutes at its defaults on
+//                                      a quiet machine, 7–11 under load, so not in the default run):
+//                                      bench/results/throughput.json; its flags pass through (--rows 100000,
+//                                      --restart-rows, --providers, --skip, --profile DIR, --tmp DIR, --out FILE)
 //   npm run bench -- --rounds 1        alternating ingest rounds (default 3)
 //   npm run bench -- --child-rounds 2  fresh child processes per phase for the RSS figures (default 2)
 //   npm run bench -- --no-child        skip them (RSS from in-process samples)
@@ -11,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchIngest, fmt, type IngestReport } from './ingest.ts';
 import { benchPacing, type PacingReport } from './pacing.ts';
+import { benchThroughput, goalLines, parseArgs as throughputArgs, resultDocument } from './throughput.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, 'results');
@@ -22,8 +27,8 @@ const opt = (name: string) => {
 };
 const only = opt('--only');
 const rounds = Number(opt('--rounds') ?? process.env.BENCH_ROUNDS ?? 3);
-if (only && only !== 'ingest' && only !== 'pacing') {
-  process.stderr.write(`--only must be ingest or pacing\n`);
+if (only && only !== 'ingest' && only !== 'pacing' && only !== 'throughput') {
+  process.stderr.write(`--only must be ingest, pacing or throughput\n`);
   process.exit(2);
 }
 
@@ -112,6 +117,16 @@ if (!only || only === 'pacing') {
   row('pacing', 'rate-limit rejections', String(r.figures.rejections), '= 0', pass(r.targets.rejections.pass));
   row('pacing', '  creates, span s, max in any 1 s', `${r.sandbox.creates}, ${r.sandbox.spanSeconds.toFixed(2)}, ${r.sandbox.maxInAnySecond}`, '', '');
   row('pacing', 'results', out, '', '');
+}
+
+// Not in the default run: it takes minutes of a rate-limited provider (see bench/throughput.ts).
+if (only === 'throughput') {
+  const { out: outFile, ...options } = throughputArgs(argv);
+  const r = await benchThroughput(options);
+  const out = write(outFile ? path.basename(outFile) : 'throughput.json', resultDocument(r));
+  for (const [provider, goal, figure, value, baseline, ratio, target, verdict] of goalLines(r.goals))
+    row(`throughput ${provider} g${goal}`, figure, value, baseline ? `${target} (baseline ${baseline}${ratio ? `, ratio ${ratio}` : ''})` : target, verdict);
+  row('throughput', 'results', out, '', '');
 }
 
 const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...lines.map((l) => l[i]!.length), ['bench', 'figure', 'value', 'target', ''][i]!.length));
