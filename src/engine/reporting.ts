@@ -62,6 +62,11 @@ export interface ReportOptions {
   log?: Logger;
 }
 
+/** The report options of the engine's configuration, with the provider's USD rates when it has them. */
+export function reportOptions(engine: Engine, usdRates?: Record<string, string>): ReportOptions {
+  return { maskMode: engine.config.reports.maskAccountNumbers, usdRates, log: engine.log };
+}
+
 /** The key of a batch's `reports` record that says why its reports are missing or incomplete. */
 export const REPORTS_ERROR_KEY = 'reports_error';
 
