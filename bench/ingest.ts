@@ -141,7 +141,7 @@ export async function runEngine(file: string, sha256: string, where: PhaseResult
     const c0 = process.cpuUsage();
     // processFile's sequence (src/engine/batch.ts), minus the SHA-256 (done once by the generator).
     const resolved = resolveProvider(config, 'vexora');
-    const rules = resolved.module.rowRules(resolved.block as never);
+    const rules = resolved.module.rowRules(resolved.block);
     const sheet = await openSheet(file, config.sheet);
     journal.createBatch({ id: batchId, fileName: path.basename(file), fileSha256: sha256, fileBytes: bytes, provider: 'vexora', sourcePath: file, format: sheet.format });
     const result = await ingestSheet(engine, { sheet, batchId, providerId: 'vexora', rules, module: resolved.module, batchKey, bulk: true });

@@ -35,7 +35,7 @@ const tag = opt('--tag', String(Date.now() % 1e9));
 
 const config = loadConfig({ configPath: opt('--config') });
 const resolved = resolveProvider(config, providerId);
-const adapter = resolved.module.createAdapter(resolved.block as never, { log: silentLogger() });
+const adapter = resolved.module.createAdapter(resolved.block, { log: silentLogger() });
 
 /** Payout i as the engine would hand it to the adapter (runner.ts toRequest). */
 function payout(i: number): PayoutRequest {

@@ -46,7 +46,6 @@ export async function reportCommand(batchId: string, options: GlobalOptions): Pr
     batchOrFail(opened, batchId);
     const { summary, error } = await writeReportsFor(opened.engine.journal, batchId, opened.config.workDir, {
       maskMode: opened.config.reports.maskAccountNumbers,
-      usdRates: await usdRatesOf(opened, batchId),
       log: opened.log,
     });
     printSummaries([summarize(opened.engine, opened.engine.journal.getBatch(batchId)!, summary?.invariantLines ?? [])], options.json);
@@ -54,13 +53,6 @@ export async function reportCommand(batchId: string, options: GlobalOptions): Pr
     if (error) throw new UsageError(`batch ${batchId}: ${error}`);
     return 0;
   });
-}
-
-async function usdRatesOf(opened: Opened, batchId: string): Promise<Record<string, string> | undefined> {
-  const batch = opened.engine.journal.getBatch(batchId)!;
-  const block = opened.config.providers[batch.provider] as Record<string, unknown> | undefined;
-  const rates = block?.usdRate;
-  return rates && typeof rates === 'object' ? (rates as Record<string, string>) : undefined;
 }
 
 const operator = () => {
@@ -106,7 +98,6 @@ export async function resolveCommand(payout: string, options: GlobalOptions & { 
     );
     await writeReportsFor(journal, record.batchId, opened.config.workDir, {
       maskMode: opened.config.reports.maskAccountNumbers,
-      usdRates: await usdRatesOf(opened, record.batchId),
       log: opened.log,
     });
     const summary = summarize(opened.engine, journal.getBatch(record.batchId)!);

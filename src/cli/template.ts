@@ -13,7 +13,7 @@ export async function templateCommand(options: GlobalOptions & { format?: string
   if (format !== 'xlsx' && format !== 'csv') throw new UsageError('--format must be xlsx or csv');
   const config = loadConfig({ configPath: options.config, work: options.work, provider: options.provider });
   const resolved = resolveProvider(config, options.provider);
-  const rules = resolved.module.rowRules(resolved.block as never);
+  const rules = resolved.module.rowRules(resolved.block);
   const out = path.resolve(options.out ?? `${options.provider}-template.${format}`);
   const columns = rules.columns;
   if (format === 'csv') {

@@ -76,6 +76,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (process.env.PAYBATCH_PROVIDER) config.provider = process.env.PAYBATCH_PROVIDER;
   if (options.work) config.work = options.work;
   if (options.provider) config.provider = options.provider;
+  config.provider ||= providerIds[0]!;
   if (!getProvider(config.provider)) {
     const guess = nearest(config.provider, providerIds);
     throw new ConfigError(`unknown provider "${config.provider}"${guess ? ` (did you mean "${guess}"?)` : ''} (known: ${providerIds.join(', ')})`);
@@ -187,5 +188,5 @@ export function resolveProvider(config: LoadedConfig, id: string): ResolvedProvi
   }
   const settings = sandboxProblem(module, input.sandbox);
   if (settings) throw new ConfigError(`invalid configuration: ${settings}`);
-  return { module, block: parsed.data as ProviderBlock, sandbox, credentials };
+  return { module, block: parsed.data, sandbox, credentials };
 }

@@ -14,7 +14,8 @@ export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 
 
 export const configSchema = z.strictObject({
   work: z.string().min(1).default('./work'),
-  provider: z.string().default('vexora'),
+  /** The provider of sheets in the inbox root and of `run` without --provider; empty: the first registered one. */
+  provider: z.string().default(''),
   onInvalidRows: z.enum(['reject-file', 'skip-rows']).default('reject-file'),
   limits: z
     .strictObject({

@@ -95,7 +95,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     return unreadableSummary(name, providerId, errorsCsv, `${name}: no provider "${providerId}"`);
   }
   const resolved = resolveProvider(config, providerId);
-  const rules = resolved.module.rowRules(resolved.block as never);
+  const rules = resolved.module.rowRules(resolved.block);
   // A live provider pays real money: a sheet must carry its own references (issue 10, case 4).
   const live = !resolved.sandbox;
   const referencesRequired = (config.references ?? (live ? 'required' : 'derived')) === 'required';
@@ -131,6 +131,8 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   if (refuseWithoutReferenceColumn(check, rowCount)) return finishRejected(engine, batchId, filePath, name, options.origin, false);
   invalid += invalidateMissingReferences(check);
   const runtime = await engine.runtimes.get(providerId);
+  // A declared capability (StarPago usdRate), journaled with the batch so every rewrite of its reports agrees.
+  if (runtime.usdRates) journal.updateBatch(batchId, { usdRates: runtime.usdRates });
   invalid += await invalidateByPreflight(check, runtime, rowCount - invalid - duplicates);
   if (refuseForInvalidRows(check, invalid, ingest.fileErrors)) return finishRejected(engine, batchId, filePath, name, options.origin, false);
   const holds = await holdReasons(check, runtime, rowCount - invalid - duplicates, overRowLimit);
@@ -141,7 +143,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     const reason = holds.join('; ');
     journal.updateBatch(batchId, { state: 'held', holdReason: reason }, { type: 'batch-held', detail: { reason } });
     log.warn('batch held for approval', { batchId, reason });
-    await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine, runtime.usdRates));
+    await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
     batch = journal.getBatch(batchId)!;
     return summarize(engine, batch, [`run "paybatch approve ${batchId}" to release it`]);
   }
@@ -198,7 +200,7 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
   batch = journal.getBatch(batchId)!;
   const signature = `${batch.state}:${JSON.stringify(journal.counts(batchId))}`;
   if (engine.reported?.get(batchId) !== signature || !batch.reports) {
-    const { summary } = await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine, runtime.usdRates));
+    const { summary } = await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
     if (summary) notes.push(...summary.invariantLines);
     engine.reported?.set(batchId, signature);
     batch = journal.getBatch(batchId)!;
@@ -217,7 +219,7 @@ async function followHeld(engine: Engine, batchId: string, options: Partial<File
   if (engine.runner.sentOpenCount(batchId) > 0) {
     const runtime = await engine.runtimes.get(journal.getBatch(batchId)!.provider);
     await followSent(engine, batchId, runtime, options);
-    await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine, runtime.usdRates));
+    await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
   }
   return summarize(engine, journal.getBatch(batchId)!);
 }

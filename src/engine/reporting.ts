@@ -57,14 +57,13 @@ export async function writeBatchErrors(journal: Journal, batch: BatchRecord, fil
 
 export interface ReportOptions {
   maskMode: 'last4' | 'none';
-  usdRates?: Record<string, string>;
   /** Where a report that could not be written is logged (else the work folder's log, opened for it). */
   log?: Logger;
 }
 
 /** The report options of the engine's configuration, with the provider's USD rates when it has them. */
-export function reportOptions(engine: Engine, usdRates?: Record<string, string>): ReportOptions {
-  return { maskMode: engine.config.reports.maskAccountNumbers, usdRates, log: engine.log };
+export function reportOptions(engine: Engine): ReportOptions {
+  return { maskMode: engine.config.reports.maskAccountNumbers, log: engine.log };
 }
 
 /** The key of a batch's `reports` record that says why its reports are missing or incomplete. */
@@ -137,7 +136,8 @@ export async function writeReportsFor(
             beforeMinor: b.beforeMinor === null ? null : BigInt(b.beforeMinor),
             afterMinor: b.afterMinor === null ? null : BigInt(b.afterMinor),
           })),
-          usdRates: options.usdRates,
+          // Journaled with the batch when it was read: every rewrite shows the same USD column.
+          usdRates: batch.usdRates ?? undefined,
         },
         rows,
       );
@@ -161,12 +161,6 @@ export async function writeReportsFor(
   return { paths, summary, error };
 }
 
-/** The usdRate table of a provider block, for the reconciliation's USD equivalents. */
-function usdRatesOf(engine: Engine, provider: string): Record<string, string> | undefined {
-  const rates = (engine.config.providers[provider] as Record<string, unknown> | undefined)?.usdRate;
-  return rates && typeof rates === 'object' ? (rates as Record<string, string>) : undefined;
-}
-
 /** When each batch's reports last failed in this process (a daemon retries them now and then, not every tick). */
 const lastFailure = new WeakMap<Engine, Map<string, number>>();
 
@@ -188,7 +182,6 @@ export async function rewriteMissingReports(engine: Engine, options: { retryAfte
     if (failedAt !== undefined && Date.now() - failedAt < retryAfterMs) continue;
     const { error } = await writeReportsFor(engine.journal, batch.id, engine.config.workDir, {
       maskMode: engine.config.reports.maskAccountNumbers,
-      usdRates: usdRatesOf(engine, batch.provider),
       log: engine.log,
     });
     if (error) {

@@ -2,7 +2,7 @@
 // StarPago REFUNDED, Starpay REVERSED) are re-asked about succeeded rows for a configurable window.
 import type { Engine } from './batch.ts';
 import { toRequest } from './runner.ts';
-import { writeReportsFor } from './reporting.ts';
+import { reportOptions, writeReportsFor } from './reporting.ts';
 
 export async function checkReversals(engine: Engine, force = false): Promise<number> {
   const { journal, config, log } = engine;
@@ -37,7 +37,7 @@ export async function checkReversals(engine: Engine, force = false): Promise<num
     if (changed) {
       turned += changed;
       log.warn('late reversals found: reports rewritten', { batchId: batch.id, reversed: changed });
-      await writeReportsFor(journal, batch.id, config.workDir, { maskMode: config.reports.maskAccountNumbers, usdRates: runtime.usdRates, log: engine.log });
+      await writeReportsFor(journal, batch.id, config.workDir, reportOptions(engine));
     }
   }
   return turned;

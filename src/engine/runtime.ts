@@ -19,7 +19,7 @@ export interface ProviderRuntime {
   notFoundWindowMs: number;
   resubmitOnNotFound: boolean;
   sandbox?: SandboxHandle;
-  /** USD rates per currency (decimal text) where the provider block has `usdRate`. */
+  /** USD rates per currency (decimal text) where the provider declares them (ProviderModule.usdRates). */
   usdRates?: Record<string, string>;
 }
 
@@ -68,14 +68,13 @@ export class Runtimes {
     const callbackUrl = block.callbackUrl ?? (this.localCallbackBase ? `${this.localCallbackBase}/callbacks/${id}` : undefined);
     let adapter: ProviderAdapter;
     try {
-      adapter = resolved.module.createAdapter({ ...block, baseUrl } as never, { log: this.log, callbackUrl: callbackUrl ?? undefined });
+      adapter = resolved.module.createAdapter({ ...block, baseUrl }, { log: this.log, callbackUrl: callbackUrl ?? undefined });
     } catch (err) {
       throw new ConfigError(`providers.${id}: ${(err as Error).message}`);
     }
     const d = resolved.module.defaults;
     const rate = { ...d.rate, ...stripUndefined(block.rate ?? {}) };
     const poll = { ...d.poll, ...stripUndefined(block.poll ?? {}) };
-    const usdRate = (block as Record<string, unknown>).usdRate;
     return {
       id,
       resolved,
@@ -92,7 +91,7 @@ export class Runtimes {
       notFoundWindowMs: Math.max(numberOr((block as Record<string, unknown>).notFoundWindowSeconds, d.notFoundWindowSeconds), block.timeoutSeconds ?? 30) * 1000,
       resubmitOnNotFound: d.resubmitOnNotFound,
       sandbox,
-      usdRates: usdRate && typeof usdRate === 'object' ? (usdRate as Record<string, string>) : undefined,
+      usdRates: resolved.module.usdRates?.(block),
     };
   }
 

@@ -24,7 +24,7 @@ export async function validateFile(options: { config?: string; work?: string; pr
   const log = createLogger({ workDir: config.workDir, level: config.logging.level });
   const name = path.basename(file);
   const resolved = resolveProvider(config, config.provider);
-  const rules = resolved.module.rowRules(resolved.block as never);
+  const rules = resolved.module.rowRules(resolved.block);
   const errorsCsv = path.join(folders.reports, 'validate', `${name.replace(/\.[^.]+$/, '')}.errors.csv`);
   const errors: RowProblem[] = [];
   const summary: BatchSummary = {

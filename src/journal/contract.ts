@@ -41,6 +41,8 @@ export interface BatchRecord {
   approvedAt: string | null;
   stopReason: string | null;
   balances: { currency: string; beforeMinor: string | null; afterMinor: string | null }[];
+  /** USD rates per currency (decimal text) the provider declared when the batch was read; null: none. */
+  usdRates: Record<string, string> | null;
   reports: Record<string, string | null> | null;
   errorsCsv: string | null;
   createdAt: string;
@@ -64,6 +66,7 @@ export type BatchPatch = Partial<
     | 'approvedAt'
     | 'stopReason'
     | 'balances'
+    | 'usdRates'
     | 'errorsCsv'
     | 'archivedPath'
     | 'completedAt'

@@ -1,7 +1,7 @@
-// Reading a JSON object's top-level members as the literal text they were written with. Providers sign
-// over values as they appear in the body ("100.50" is not "100.5"), and JSON.parse would turn a number
-// literal into a float and lose that; so the members are scanned as text. Nested values are skipped whole,
-// not interpreted. Shared by PayStar (the callback `amount`) and Vexora (every webhook field).
+// JSON as literal text, both ways, shared by every provider. Providers sign over values as they appear in
+// the body ("100.50" is not "100.5") and write amounts as JSON numbers; JSON.parse and JSON.stringify would
+// send both through a float. Reading: a JSON object's top-level members are scanned as the text they were
+// written with (nested values skipped whole, not interpreted). Writing: a JsonNumber goes in as its literal.
 
 export interface RawMember {
   /** Member name, with JSON escapes decoded. */
@@ -82,4 +82,107 @@ export function topLevelMembers(text: string): RawMember[] | undefined {
     if (text[i] === '}') return skipWs(text, i + 1) === text.length ? members : undefined;
     return undefined;
   }
+}
+
+/** A JSON number kept exactly as written (an amount: never a float). */
+export class JsonNumber {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+const NUMBER_LITERAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+const DECIMAL_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
+
+export function isJsonNumberLiteral(text: string): boolean {
+  return NUMBER_LITERAL.test(text);
+}
+
+/** Decimal amount text ("1500.00") as a JSON number written as is; anything else (1e3, "1,5") is refused. */
+export function decimalNumber(text: string): JsonNumber {
+  if (!DECIMAL_TEXT.test(text)) throw new RangeError(`not a decimal literal: ${JSON.stringify(text)}`);
+  return new JsonNumber(text);
+}
+
+/** Compact JSON text; JsonNumber values are written as their literal, undefined members are left out. */
+export function writeJson(value: unknown): string {
+  if (value instanceof JsonNumber) {
+    if (!isJsonNumberLiteral(value.text)) throw new RangeError(`not a JSON number literal: ${value.text}`);
+    return value.text;
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : writeJson(v))).join(',')}]`;
+  if (value && typeof value === 'object') return writeJsonObject(Object.entries(value));
+  return JSON.stringify(value ?? null);
+}
+
+/** A JSON object from members in the given order (the order signatures are computed over). */
+export function writeJsonObject(members: Iterable<readonly [string, unknown]>): string {
+  const parts: string[] = [];
+  for (const [name, value] of members) if (value !== undefined) parts.push(`${JSON.stringify(name)}:${writeJson(value)}`);
+  return `{${parts.join(',')}}`;
+}
+
+export type ScalarLiteral =
+  | { ok: true; text: string; kind: 'number' | 'string' }
+  | { ok: false; reason: string };
+
+/**
+ * The literal text of a top-level scalar member: a number as written (`100.50`), a string's content
+ * (`"100.50"` → `100.50`). Missing, repeated, or non-scalar members are refused: a body naming `amount`
+ * twice could have one value signed and another read.
+ */
+export function scalarLiteral(text: string, name: string): ScalarLiteral {
+  const members = topLevelMembers(text);
+  if (!members) return { ok: false, reason: 'body is not a JSON object' };
+  const found = members.filter((m) => m.name === name);
+  if (found.length === 0) return { ok: false, reason: `no "${name}" member` };
+  if (found.length > 1) return { ok: false, reason: `"${name}" appears ${found.length} times` };
+  const raw = found[0]!.raw;
+  if (raw.startsWith('"')) {
+    try {
+      return { ok: true, text: JSON.parse(raw) as string, kind: 'string' };
+    } catch {
+      return { ok: false, reason: `"${name}" is not a valid string` };
+    }
+  }
+  if (NUMBER_LITERAL.test(raw)) return { ok: true, text: raw, kind: 'number' };
+  return { ok: false, reason: `"${name}" is not a number or a string` };
+}
+
+/**
+ * Every top-level field as the literal text received, for a signature: a string's content, a number as
+ * written (`100.00` stays `100.00`), `true`/`false`, a nested value as its JSON text; `null` is left out like
+ * an empty value. A field named twice is refused: one value could be signed and another read. `strings`
+ * holds the fields that were JSON strings.
+ */
+export function literalFields(text: string): { fields: Record<string, string>; strings: Map<string, string> } | { reason: string } {
+  try {
+    JSON.parse(text);
+  } catch {
+    return { reason: 'body is not JSON' };
+  }
+  const members = topLevelMembers(text);
+  if (!members) return { reason: 'body is not a JSON object' };
+  // No prototype: a member named __proto__ is a field like any other.
+  const fields = Object.create(null) as Record<string, string>;
+  const strings = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const { name, raw } of members) {
+    if (seen.has(name)) return { reason: `"${name}" appears more than once` };
+    seen.add(name);
+    if (raw === 'null') continue;
+    if (raw.startsWith('"')) {
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = undefined;
+      }
+      if (typeof value !== 'string') return { reason: `"${name}" is not a valid string` };
+      fields[name] = value;
+      strings.set(name, value);
+    } else fields[name] = raw;
+  }
+  return { fields, strings };
 }

@@ -3,6 +3,7 @@
 // `constructor`, `__proto__` or `toString` must read as an unmapped code, not as something inherited from
 // Object.prototype. An unmapped code is `pending` with known=false, never a guessed final state: polling
 // goes on and the poll deadline turns the row into needs_review.
+import type { Logger } from '../log.ts';
 import type { CanonicalStatus } from './types.ts';
 
 export interface MappedStatus {
@@ -40,3 +41,19 @@ export function statusTable(entries: Entries, normalise: (raw: string) => string
 
 export const upperTrimmed = (raw: string): string => raw.trim().toUpperCase();
 export const lowerTrimmed = (raw: string): string => raw.trim().toLowerCase();
+
+/**
+ * A client's view of its table: maps raw values and logs each value no table lists once (as `field`), so a
+ * status the provider adds later gets noticed without flooding the log at every poll.
+ */
+export function statusReader(table: StatusTable, log: Logger, message: string, field = 'rawStatus'): (raw: string) => MappedStatus {
+  const logged = new Set<string>();
+  return (raw) => {
+    const mapped = table.map(raw);
+    if (!mapped.known && !logged.has(raw)) {
+      logged.add(raw);
+      log.warn(message, { [field]: raw === '' ? '(missing)' : raw });
+    }
+    return mapped;
+  };
+}

@@ -1,8 +1,10 @@
-// The adapter contract (DESIGN §2). The engine knows providers only through these types.
+// The adapter contract (DESIGN §2). The engine knows providers only through these types; which providers
+// exist is the registry's business alone (registry.ts), so nothing here names one.
 import type { z } from 'zod';
 import type { Logger } from '../log.ts';
 
-export type ProviderId = 'vexora' | 'starpay' | 'yuansfer' | 'starpago' | 'paystar';
+/** A provider's id as the registry lists it (registry.ts `RegisteredProviderId` is the literal union). */
+export type ProviderId = string;
 
 /** Integer minor units of a currency (ISO 4217 exponent). Never a float. */
 export type MinorUnits = bigint;
@@ -195,24 +197,107 @@ export interface AdapterContext {
   callbackUrl?: string;
 }
 
+/** A credential key of a provider block, its built-in sandbox value and whether it is a secret. */
+export interface CredentialSpec {
+  key: string;
+  sandboxValue: string;
+  secret: boolean;
+}
+
+/**
+ * What a provider can do beyond `submit` and `query` (Hyperswitch-style flows). The engine, the CLI and the
+ * tests ask these, never a provider's name; defineProvider checks that every adapter matches its declaration.
+ */
+export interface ProviderCapabilities {
+  /** Payee set-up before the first payout (`prepare`/`payeeKey`): Yuansfer registers payees and accounts. */
+  readonly prepare: boolean;
+  /** `balance(currency)`: the pre-check that holds a batch the account cannot pay. */
+  readonly balance: boolean;
+  /** `preflight(rows)`: checks that need the provider before anything is sent (Starpay's bank list). */
+  readonly preflight: boolean;
+  /** How `verifyCallback` trusts a callback: by its signature, or not at all (a trigger to query, StarPago). */
+  readonly callbacks: 'signed' | 'unsigned';
+  /** A live block must name `callbackUrl`: the provider requires a notify URL on every create (Vexora). */
+  readonly callbackUrlRequired: boolean;
+}
+
+/** A payout as the sandbox's ledger keeps it: what a test needs to craft the sandbox's own callbacks. */
+export interface SandboxPayoutView {
+  reference: string;
+  providerRef: string;
+  /** Decimal text in major units, as the ledger holds it. */
+  amount: string;
+  currency: string;
+}
+
+export interface CraftedCallback {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Test material beside each provider's sandbox: the shared contract suite (test/contract) and the e2e suites
+ * drive every registered provider through it, so adding a provider adds no test code outside its folder.
+ */
+export interface SandboxKit {
+  /**
+   * Sheet cells (canonical column names, `extra.<key>` / `field.<key>` included, `reference` left out) of a
+   * row this provider's sandbox accepts, whose beneficiary account ends in `ending` — the shared outcome
+   * rules go by it: '1111' pays, '0002' fails, '0003' never settles, '0004' is reversed after paying,
+   * '0005' is short-paid. `seed` and `i` make the accounts of different rows and scenarios differ.
+   */
+  row(seed: string, i: number, ending: string): Record<string, string>;
+  /** A row the sandbox refuses as definitely not created (a value it does not accept), sheet rules aside. */
+  refused(seed: string, i: number): Record<string, string>;
+  /** The column whose last four characters the outcome rules read. */
+  readonly accountColumn: string;
+  /**
+   * A callback as this sandbox sends it about `payout`, claiming `claim`: `valid` is signed as the sandbox
+   * signs, `forged` with a wrong key (undefined where the provider signs nothing), `tampered` has a field
+   * changed after signing. `serial` makes each crafted body differ from every other.
+   */
+  callback(payout: SandboxPayoutView, claim: 'succeeded' | 'failed', variant: 'valid' | 'forged' | 'tampered', serial: number): CraftedCallback | undefined;
+  /**
+   * Providers with `prepare`: how often the sandbox at `sandboxUrl` set up each payee of the rows made from
+   * `seed`, and how many accounts each of them holds (a payee set up twice would be a duplicate at the provider).
+   */
+  payeeSetUps?(sandboxUrl: string, seed: string): Promise<{ perPayee: number[]; accountsPerPayee: number[] }>;
+}
+
+/**
+ * A provider as the rest of paybatch sees it. Built by defineProvider (define.ts), which lets the module
+ * parse its own config block: `rowRules` and `createAdapter` take the block the loader produced with
+ * `configSchema` and hand the provider its own typed config, so no caller casts.
+ */
 export interface ProviderModule<C extends ProviderBlock = ProviderBlock> {
-  id: ProviderId;
+  readonly id: ProviderId;
   /** zod schema of the provider's config block (credentials and provider-specific keys). */
-  configSchema: z.ZodType<C>;
+  readonly configSchema: z.ZodType<C>;
   /** Credential keys, their built-in sandbox values and which of them are secrets. */
-  credentials: { key: string; sandboxValue: string; secret: boolean }[];
-  defaults: ProviderDefaults;
-  rowRules(config: C): RowRules;
+  readonly credentials: readonly CredentialSpec[];
+  readonly defaults: ProviderDefaults;
+  readonly capabilities: ProviderCapabilities;
+  /** The sheet rules of a block parsed by `configSchema`. */
+  rowRules(block: ProviderBlock): RowRules;
   /** Deterministic merchant reference for a row without one (DESIGN §3 rule 1). */
   deriveReference(batchKey: string, rowNumber: number): string;
   /** Provider limits on a sheet's own `reference` value (format, length). */
-  referencePattern: { pattern: RegExp; hint: string };
-  createAdapter(config: C, ctx: AdapterContext): ProviderAdapter;
+  readonly referencePattern: { pattern: RegExp; hint: string };
+  /** The adapter for a block parsed by `configSchema` (its baseUrl may since point at the embedded sandbox). */
+  createAdapter(block: ProviderBlock, ctx: AdapterContext): ProviderAdapter;
+  /**
+   * USD value of one unit per currency (decimal text) that the reconciliation shows beside each total, when
+   * the block configures any (StarPago `usdRate`). Declared here so the engine asks for them, never reads a
+   * provider's key; they belong with the batch, so that a report written later agrees.
+   */
+  usdRates?(block: ProviderBlock): Record<string, string> | undefined;
   startSandbox(options: SandboxStartOptions): Promise<SandboxHandle>;
   /** The provider's own sandbox settings, beside the shared ones (src/sandbox/settings.ts), if it has any. */
-  sandboxSettingsSchema?: z.ZodObject;
-  /** Field names whose values are secret or personal and must be masked in logs. */
-  sensitiveFields: string[];
+  readonly sandboxSettingsSchema?: z.ZodObject;
+  /** How tests drive this provider's sandbox (see SandboxKit). */
+  readonly sandboxKit: SandboxKit;
+  /** Field names whose values are secret or personal: masked in logs (and, as sheet columns, in reports). */
+  readonly sensitiveFields: readonly string[];
 }
 
 /** Keys every provider block has (DESIGN §9); providers extend it. */

@@ -5,7 +5,8 @@
 // (> maxBodyBytes → 413) callbacks are refused and logged; a valid one is acknowledged as the provider expects
 // and only triggers a query: the row's status always comes from the provider's answer. A byte-identical
 // repeat (providers resend until they read their ack) is acknowledged the same way and triggers nothing.
-// StarPago signs nothing (documented): its callbacks are a trigger only.
+// A provider whose callbacks are unsigned (capabilities.callbacks, StarPago) has them read as a trigger only.
+// Every provider comes from the registry; its callbacks are crafted by its own sandbox kit.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,21 +20,15 @@ import {
   providerSheet,
   refFor,
   sandboxConfig,
-  sandboxCredentials,
   sandboxForce,
   sandboxPayouts,
   sandboxStats,
   type LedgerView,
   type ProviderName,
 } from '../helpers/sheets.ts';
-import { getProvider } from '../../src/providers/registry.ts';
 import { silentLogger } from '../../src/log.ts';
-import type { CallbackAck } from '../../src/providers/types.ts';
-import { vexoraSign } from '../../src/providers/vexora/sign.ts';
-import { envelope, loadPrivateKey, sign as starpaySign } from '../../src/providers/starpay/sign.ts';
-import { TEST_MERCHANT_PRIVATE_KEY, TEST_PLATFORM_PRIVATE_KEY } from '../../src/providers/starpay/sandbox.ts';
-import { verifySign as yuansferSign } from '../../src/providers/yuansfer/sign.ts';
-import { callbackSignature as paystarSignature } from '../../src/providers/paystar/sign.ts';
+import type { CallbackAck, CraftedCallback } from '../../src/providers/types.ts';
+import { credentialsOf, moduleOf } from '../helpers/providers.ts';
 
 const MAX_BODY = 4096;
 let dir: string;
@@ -80,142 +75,28 @@ function post(url: string, body: string | Buffer, headers: Record<string, string
 
 /** The acknowledgement each adapter declares (what the real provider expects back). */
 function ackOf(provider: ProviderName): CallbackAck {
-  const module = getProvider(provider)!;
-  const block = module.configSchema.parse({ baseUrl: 'http://127.0.0.1:9', callbackUrl: 'http://127.0.0.1:9/callbacks', ...sandboxCredentials(provider) });
-  const adapter = module.createAdapter(block as never, { log: silentLogger() });
+  const module = moduleOf(provider);
+  const block = module.configSchema.parse({ baseUrl: 'http://127.0.0.1:9', callbackUrl: 'http://127.0.0.1:9/callbacks', ...credentialsOf(provider) });
+  const adapter = module.createAdapter(block, { log: silentLogger() });
   return adapter.callbackAck ?? { status: 200, contentType: 'text/plain', body: 'OK' };
-}
-
-interface Crafted {
-  body: string;
-  headers: Record<string, string>;
-}
-
-/** Callbacks as each sandbox sends them (see src/providers/<id>/sandbox.ts), for one ledger record. */
-interface Crafter {
-  /** A correctly signed callback claiming `claim` for the record. */
-  valid(r: LedgerView, claim: 'succeeded' | 'failed'): Crafted;
-  /** The same callback signed with the wrong key (null: this provider signs nothing). */
-  forged(r: LedgerView): Crafted | null;
-  /** A valid callback with one field changed after signing. */
-  tampered(r: LedgerView): Crafted;
 }
 
 const json = { 'content-type': 'application/json' };
 let serial = 0;
 
-const crafters: Record<ProviderName, Crafter> = {
-  vexora: (() => {
-    const secret = sandboxCredentials('vexora').secret!;
-    const fields = (r: LedgerView, claim: string) => ({
-      platFormTradeNo: r.providerRef,
-      tradeNo: r.reference,
-      amount: r.amount,
-      status: claim === 'succeeded' ? '0000' : '00029',
-      // Never byte-identical to what the sandbox itself will send later (that would be a repeat, not acted on).
-      message: `${claim === 'succeeded' ? 'success' : 'REJECTED_TRANSACTION'} (test ${++serial})`,
-    });
-    return {
-      valid: (r, claim) => {
-        const f = fields(r, claim);
-        return { body: JSON.stringify({ ...f, sign: vexoraSign(f, secret) }), headers: json };
-      },
-      forged: (r) => {
-        const f = fields(r, 'succeeded');
-        return { body: JSON.stringify({ ...f, sign: vexoraSign(f, 'not-the-merchant-secret') }), headers: json };
-      },
-      tampered: (r) => {
-        const f = fields(r, 'succeeded');
-        return { body: JSON.stringify({ ...f, amount: '999999', sign: vexoraSign(f, secret) }), headers: json };
-      },
-    };
-  })(),
-  starpay: (() => {
-    const platform = loadPrivateKey(TEST_PLATFORM_PRIVATE_KEY);
-    const merchant = loadPrivateKey(TEST_MERCHANT_PRIVATE_KEY);
-    const mchId = sandboxCredentials('starpay').mchId!;
-    const text = (r: LedgerView, claim: string) =>
-      JSON.stringify({
-        code: '200',
-        message: 'success',
-        trxDate: '2026-11-21T20:00:00+08:00',
-        trxAmount: r.amount,
-        trxState: claim === 'succeeded' ? 'SUCCESS' : 'FAIL',
-        originalMsgId: r.reference,
-        msgId: `8${Date.now()}${String(++serial).padStart(6, '0')}`,
-        mchId,
-        refNo: r.providerRef,
-        currency: r.currency,
-      });
-    return {
-      valid: (r, claim) => {
-        const t = text(r, claim);
-        return { body: envelope('request', t, starpaySign(t, platform)), headers: json };
-      },
-      forged: (r) => {
-        const t = text(r, 'succeeded');
-        return { body: envelope('request', t, starpaySign(t, merchant)), headers: json };
-      },
-      tampered: (r) => {
-        const t = text(r, 'failed');
-        return { body: envelope('request', t.replace('"trxState":"FAIL"', '"trxState":"SUCCESS"'), starpaySign(t, platform)), headers: json };
-      },
-    };
-  })(),
-  yuansfer: (() => {
-    const token = sandboxCredentials('yuansfer').token!;
-    const form = { 'content-type': 'application/x-www-form-urlencoded' };
-    const params = (r: LedgerView, claim: string): Record<string, string> => ({
-      accountToken: 'tok-unused',
-      amount: r.amount,
-      currency: 'USD',
-      invoiceId: r.reference,
-      paymentTime: `2026-11-21T12:00:${String(++serial % 60).padStart(2, '0')}Z`,
-      status: claim === 'succeeded' ? 'success' : 'failed',
-      transactionNo: r.providerRef,
-      vendor: 'BANK_ACCOUNT',
-    });
-    return {
-      valid: (r, claim) => {
-        const p = params(r, claim);
-        return { body: new URLSearchParams({ ...p, verifySign: yuansferSign(p, token) }).toString(), headers: form };
-      },
-      forged: (r) => {
-        const p = params(r, 'succeeded');
-        return { body: new URLSearchParams({ ...p, verifySign: yuansferSign(p, 'not-the-token') }).toString(), headers: form };
-      },
-      tampered: (r) => {
-        const p = params(r, 'succeeded');
-        return { body: new URLSearchParams({ ...p, amount: '99999.00', verifySign: yuansferSign(p, token) }).toString(), headers: form };
-      },
-    };
-  })(),
-  starpago: (() => {
-    const body = (r: LedgerView, claim: string) =>
-      `{"orderNo":${JSON.stringify(r.providerRef)},"merOrderNo":${JSON.stringify(r.reference)},"status":"${claim === 'succeeded' ? 'PAID' : 'FAILED'}",` +
-      `"amount":${r.amount},"tradeCharge":1.50,"currency":${JSON.stringify(r.currency)},"payMethod":"SPEI","attach":"","createTime":${Date.now()},"updateTime":${Date.now() + ++serial},"message":null}`;
-    return {
-      valid: (r, claim) => ({ body: body(r, claim), headers: { ...json, 'user-agent': 'StarPago-Notify' } }),
-      forged: () => null,
-      // Unsigned: a changed field cannot be detected, so a tampered callback is still only a trigger.
-      tampered: (r) => ({ body: body(r, 'failed').replace('"status":"FAILED"', '"status":"PAID"'), headers: json }),
-    };
-  })(),
-  paystar: (() => {
-    const key = sandboxCredentials('paystar').privateKey!;
-    const make = (r: LedgerView, status: string, signedStatus: string, signKey: string): Crafted => {
-      const body =
-        `{"externalId":${JSON.stringify(r.providerRef)},"amount":${r.amount},"currency":${JSON.stringify(r.currency)},"status":${JSON.stringify(status)},` +
-        `"orderType":"Withdrawal","externalParams":{"cardToken":null,"cardStorageToken":null,"cardNumber":null,"cardHolder":null,"n":${++serial}}}`;
-      return { body, headers: { ...json, Signature: paystarSignature({ externalId: r.providerRef, status: signedStatus, amount: r.amount, orderType: 'Withdrawal' }, signKey) } };
-    };
-    return {
-      valid: (r, claim) => make(r, claim === 'succeeded' ? 'Success' : 'Failed', claim === 'succeeded' ? 'Success' : 'Failed', key),
-      forged: (r) => make(r, 'Success', 'Success', 'not-the-private-key'),
-      tampered: (r) => make(r, 'Success', 'Failed', key),
-    };
-  })(),
-};
+/** Callbacks as each sandbox sends them (its sandbox kit, src/providers/<id>/), for one ledger record. */
+function crafterOf(provider: ProviderName) {
+  const kit = moduleOf(provider).sandboxKit;
+  const craft = (r: LedgerView, claim: 'succeeded' | 'failed', variant: 'valid' | 'forged' | 'tampered') => kit.callback(r, claim, variant, ++serial);
+  return {
+    /** A correctly signed callback claiming `claim` for the record. */
+    valid: (r: LedgerView, claim: 'succeeded' | 'failed'): CraftedCallback => craft(r, claim, 'valid')!,
+    /** The same callback signed with the wrong key (undefined: this provider signs nothing). */
+    forged: (r: LedgerView): CraftedCallback | undefined => craft(r, 'succeeded', 'forged'),
+    /** A valid callback with one field changed after signing. */
+    tampered: (r: LedgerView): CraftedCallback => craft(r, 'succeeded', 'tampered')!,
+  };
+}
 
 function statuses(work: string): Map<string, string> {
   const db = new Database(path.join(work, 'journal.sqlite'), { readonly: true, timeout: 5000 });
@@ -241,6 +122,8 @@ function logLines(work: string): Record<string, unknown>[] {
 describe.each(PROVIDERS)('callbacks: %s', (provider) => {
   it('served by watch: forged, tampered and oversized callbacks refused and logged; valid ones (and their repeats) acknowledged and only trigger a query', async () => {
     const sandbox = sandboxes[provider];
+    const { capabilities } = moduleOf(provider);
+    const signed = capabilities.callbacks === 'signed';
     const work = path.join(dir, `work-${provider}`);
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}/callbacks/${provider}`;
@@ -249,7 +132,7 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
       paybatchConfig(
         work,
         // Long poll intervals: anything settled within seconds was settled because a callback asked.
-        { [provider]: { url: sandbox.url, block: { poll: { firstAfterSeconds: 30, maxIntervalSeconds: 60, deadlineHours: 1 }, callbackUrl: provider === 'vexora' ? endpoint : null } } },
+        { [provider]: { url: sandbox.url, block: { poll: { firstAfterSeconds: 30, maxIntervalSeconds: 60, deadlineHours: 1 }, callbackUrl: capabilities.callbackUrlRequired ? endpoint : null } } },
         { callbacks: { port, maxBodyBytes: MAX_BODY } },
       ),
     );
@@ -260,10 +143,10 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
     watch.stderr!.on('data', (d) => (out += d));
     try {
       await waitFor('watch to serve callbacks', () => out.includes(`callbacks on http://127.0.0.1:${port}/callbacks/<provider>`) || undefined, 20_000);
-      if (provider === 'vexora') {
+      if (provider === PROVIDERS[0]) {
         // Only POST /callbacks/<a provider> is served.
         expect((await post(`http://127.0.0.1:${port}/callbacks/nosuch`, '{}', json)).status).toBe(404);
-        expect((await post(`http://127.0.0.1:${port}/callbacks/vexora/../../x`, '{}', json)).status).toBe(404);
+        expect((await post(`http://127.0.0.1:${port}/callbacks/${provider}/../../x`, '{}', json)).status).toBe(404);
         expect((await fetch(endpoint)).status).toBe(404);
       }
       const before = await sandboxStats(sandbox.url);
@@ -295,7 +178,7 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
       expect(statuses(work).get(refs[2]!)).toBe('submitted');
 
       const stuck = mine[2]!;
-      const crafter = crafters[provider];
+      const crafter = crafterOf(provider);
       const ack = ackOf(provider);
       const queries = async () => (await sandboxStats(sandbox.url)).byKind.query;
 
@@ -308,7 +191,7 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
         expect(r.body).not.toBe(ack.body);
         count(provider, 'forged');
       } else {
-        // StarPago signs nothing: what can be refused is a body that names no payout of ours.
+        // Unsigned callbacks: what can be refused is a body that names no payout of ours.
         for (const body of ['not json', '{"status":"PAID"}', '{"merOrderNo":"../../etc/passwd","status":"PAID"}']) {
           const r = await post(endpoint, body, json);
           expect(r.status).toBe(401);
@@ -318,7 +201,7 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
 
       // Tampered: a valid signature over other content.
       const tampered = crafter.tampered(stuck);
-      if (provider !== 'starpago') {
+      if (signed) {
         const r = await post(endpoint, tampered.body, tampered.headers);
         expect(r.status).toBe(401);
         count(provider, 'tampered');
@@ -335,10 +218,10 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
       expect(tooBig.status).toBe(413);
       count(provider, 'oversized');
 
-      // Valid (StarPago: the tampered one is valid as far as anyone can tell): acknowledged as the provider
+      // Valid (unsigned: the tampered one is valid as far as anyone can tell): acknowledged as the provider
       // expects, and the row is queried at once — but the row is still processing, and stays pending.
       q = await queries();
-      const valid = provider === 'starpago' ? tampered : crafter.valid(stuck, 'succeeded');
+      const valid = signed ? crafter.valid(stuck, 'succeeded') : tampered;
       const accepted = await post(endpoint, valid.body, valid.headers);
       expect(accepted.status).toBe(ack.status);
       expect(accepted.body).toBe(ack.body);
@@ -370,7 +253,7 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
       expect(Date.now() - started).toBeLessThan(30_000);
 
       // Every refusal is in the log with its reason.
-      const expected = { rejected: provider === 'starpago' ? 3 : 2, replay: 1, tooLarge: 1 };
+      const expected = { rejected: signed ? 2 : 3, replay: 1, tooLarge: 1 };
       const lines = await waitFor(
         'the refusals to be logged',
         () => {

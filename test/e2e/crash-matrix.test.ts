@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PAYEE_STATS_PATH } from '../../src/providers/yuansfer/sandbox.ts';
 import { readCsv, startSandboxProcess, tempDir, type SandboxProcess } from '../helpers/cli.ts';
 import {
   allProviders,
@@ -16,6 +15,7 @@ import {
   runToExit,
   sandboxConfig,
   maxCreatedOf,
+  moduleOf,
   runUntilSettled,
   statsOf,
   writeSheet,
@@ -28,9 +28,10 @@ const ROWS = 8;
 /** In-flight delay of every create during the after-request-sent scenario: the kill lands 150 ms in. */
 const IN_FLIGHT_MS = 1500;
 
+/** Every provider is killed at every runner point; providers that set payees up (`prepare`) also mid set-up. */
 function pointsOf(id: ProviderId): CrashPoint[] {
   const points: CrashPoint[] = ['after-submitting-commit', 'after-request-sent', 'after-answer-before-commit', 'during-report-writing'];
-  if (id === 'yuansfer') points.push('after-prepare-checkpoint');
+  if (moduleOf(id).capabilities.prepare) points.push('after-prepare-checkpoint');
   return points;
 }
 
@@ -140,14 +141,13 @@ for (const id of allProviders) {
           }
 
           if (point === 'after-prepare-checkpoint') {
-            // The payee set-up resumed from its checkpoint: one Pockyt customer per payee, one bank account each.
-            const { yuansfer: payees } = (await (await fetch(`${sandbox.url}${PAYEE_STATS_PATH}`)).json()) as {
-              yuansfer: { customersByCode: Record<string, number>; accountsByCustomer: Record<string, number> };
-            };
-            const codes = Object.keys(payees.customersByCode).filter((code) => code.startsWith(scenario));
-            expect(codes).toHaveLength(ROWS);
-            for (const code of codes) expect(payees.customersByCode[code]).toBe(1);
-            for (const n of Object.values(payees.accountsByCustomer)) expect(n).toBe(1);
+            // The payee set-up resumed from its checkpoint: each payee set up once, with one account each.
+            const setUps = moduleOf(id).sandboxKit.payeeSetUps;
+            expect(setUps, `${id} declares prepare, so its sandbox kit reports payee set-ups`).toBeDefined();
+            const { perPayee, accountsPerPayee } = await setUps!(sandbox.url, scenario);
+            expect(perPayee).toHaveLength(ROWS);
+            for (const n of perPayee) expect(n).toBe(1);
+            for (const n of accountsPerPayee) expect(n).toBe(1);
           }
           passed.push(`${id} × ${point}`);
         } finally {

@@ -164,6 +164,9 @@ for (const id of allProviders) {
       const deadlineHours = 0.0006; // about 2 seconds
       const cfg = runConfig(path.join(dir, `${scenario}.json`), id, work, sandbox.url, {
         poll: { firstAfterSeconds: 0.2, maxIntervalSeconds: 0.5, deadlineHours },
+        // One create at a time: the kill then catches exactly the first row in flight, never a second create
+        // still on its way to the provider (which would be recovered and left to review without a payout).
+        rate: { perSecond: 50, concurrency: 1 },
       });
       // Killed right after the provider answered the first create: that row is in `submitting` in the journal.
       const crashed = await runToExit(['run', sheet.file, '--config', cfg], { env: { PAYBATCH_CRASH_AT: 'after-answer-before-commit:1' } });

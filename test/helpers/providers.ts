@@ -1,97 +1,46 @@
-// Per-provider test material for the never-twice suites: sheets of rows that settle successfully in each
-// provider's sandbox, the built-in sandbox credentials, configurations for a sandbox process and for
-// `paybatch run`, and small readers of the journal and the sandbox's counters.
-import crypto from 'node:crypto';
+// Per-provider test material for the never-twice suites, taken from the registry and from each provider's own
+// sandbox kit (src/providers/<id>/, SandboxKit): sheets of rows that settle successfully in each provider's
+// sandbox, the built-in sandbox credentials, configurations for a sandbox process and for `paybatch run`,
+// and small readers of the journal and the sandbox's counters. Nothing here names a provider.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { providers } from '../../src/providers/registry.ts';
-import type { ProviderId, ProviderModule } from '../../src/providers/types.ts';
-import { clabeCheckDigit } from '../../src/providers/starpago/identifiers.ts';
-import { isValidRoutingNumber } from '../../src/providers/yuansfer/schema.ts';
-import { SANDBOX_BANKS } from '../../src/providers/starpay/sandbox.ts';
+import { getProvider, providerIds, type RegisteredProviderId } from '../../src/providers/registry.ts';
+import type { ProviderModule } from '../../src/providers/types.ts';
 import { spawnCli, writeJson, type CliResult } from './cli.ts';
 
-export type { ProviderId };
+export type ProviderId = RegisteredProviderId;
 
-/** Every provider, in the order the suites run them. */
-export const allProviders: ProviderId[] = ['vexora', 'starpay', 'yuansfer', 'starpago', 'paystar'];
+/** Every registered provider, in registry order (the order the suites run them). */
+export const allProviders: readonly ProviderId[] = providerIds;
 
-export function moduleOf(id: ProviderId): ProviderModule {
-  const m = providers[id];
+export function moduleOf(id: string): ProviderModule {
+  const m = getProvider(id);
   if (!m) throw new Error(`provider ${id} is not registered`);
   return m;
 }
 
 /** The provider's built-in sandbox credentials, by the config keys of DESIGN §9. */
-export function credentialsOf(id: ProviderId): Record<string, string> {
+export function credentialsOf(id: string): Record<string, string> {
   return Object.fromEntries(moduleOf(id).credentials.map((c) => [c.key, c.sandboxValue]));
 }
 
 /** True where a trusted "not found" after an unknown create is sent again (DESIGN §3 rule 3). */
-export const resubmitsOnNotFound = (id: ProviderId): boolean => moduleOf(id).defaults.resubmitOnNotFound;
+export const resubmitsOnNotFound = (id: string): boolean => moduleOf(id).defaults.resubmitOnNotFound;
 
-// ---- account numbers that settle successfully ------------------------------------------------------
-
-/** The sandbox outcome rules go by the last 4 digits: these endings fail, stick, reverse, short-pay, EXCEPTION. */
-const SPECIAL_ENDINGS = new Set(['0002', '0003', '0004', '0005', '0006']);
-
-/**
- * Which sandbox outcome a row's account ends in: `settles` (default: paid) avoids every special ending;
- * a four-digit text asks for that ending (e.g. '0003': never settles).
- */
-export type Ending = 'settles' | string;
-const fits = (account: string, ending: Ending) => (ending === 'settles' ? !SPECIAL_ENDINGS.has(account.slice(-4)) : account.endsWith(ending));
-
-/** A few digits that differ per prefix, so sheets of different scenarios never share accounts or references. */
-function digitsOf(text: string, n: number): string {
-  const hex = crypto.createHash('sha256').update(text).digest('hex').slice(0, 12);
-  return (BigInt('0x' + hex) % 10n ** BigInt(n)).toString().padStart(n, '0');
-}
-
-function luhnCheckDigit(partial: string): number {
-  let sum = 0;
-  // Double every second digit from the right of the full number, i.e. starting with the last of `partial`.
-  for (let i = 0; i < partial.length; i++) {
-    let d = Number(partial[partial.length - 1 - i]);
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return (10 - (sum % 10)) % 10;
-}
-
-/** The three digits before a check digit: those of the asked ending, else "117". */
-const beforeCheck = (ending: Ending) => (ending === 'settles' ? '117' : ending.slice(0, 3));
-
-/** A 16-digit Visa-shaped card passing Luhn whose last 4 digits give the asked outcome. */
-export function cardNumber(seed: string, i: number, ending: Ending = 'settles'): string {
-  for (let bump = 0; bump < 100; bump++) {
-    const partial = `4${digitsOf(seed, 3)}${String(i * 100 + bump).padStart(8, '0')}${beforeCheck(ending)}`;
-    const card = partial + luhnCheckDigit(partial);
-    if (card.length === 16 && fits(card, ending)) return card;
-  }
-  throw new Error(`no card number ending ${ending}`);
-}
-
-/** An 18-digit CLABE with a valid Banxico check digit whose last 4 digits give the asked outcome. */
-export function clabe(seed: string, i: number, ending: Ending = 'settles'): string {
-  for (let bump = 0; bump < 100; bump++) {
-    const first17 = `072180${digitsOf(seed, 3)}${String(i * 100 + bump).padStart(5, '0')}${beforeCheck(ending)}`;
-    const value = first17 + clabeCheckDigit(first17);
-    if (value.length === 18 && fits(value, ending)) return value;
-  }
-  throw new Error(`no CLABE ending ${ending}`);
-}
-
-/** A plain 12-digit bank account ending 1111 (the sandbox pays it) or the asked ending. */
-export function bankAccount(seed: string, i: number, ending: Ending = 'settles'): string {
-  return `${digitsOf(seed, 4)}${String(i).padStart(4, '0')}${ending === 'settles' ? '1111' : ending}`;
+/** Keys a live block must carry beyond the credentials: a notify URL where the provider requires one. */
+export function liveBlockExtras(id: string, callbackUrl = `https://merchant.invalid/paybatch/callbacks/${id}`): Record<string, unknown> {
+  return moduleOf(id).capabilities.callbackUrlRequired ? { callbackUrl } : {};
 }
 
 // ---- sheets -------------------------------------------------------------------------------------------
+
+/**
+ * Which sandbox outcome a row's account ends in: `settles` (default: paid) or a four-digit text asking
+ * for that ending (the shared outcome rules: '0002' fails, '0003' never settles, '0004' is reversed…).
+ */
+export type Ending = 'settles' | string;
+const endingOf = (ending: Ending) => (ending === 'settles' ? '1111' : ending);
 
 export interface Sheet {
   csv: string;
@@ -99,65 +48,34 @@ export interface Sheet {
   references: string[];
 }
 
-/** A merchant reference the provider accepts (Starpay's msgId is digits only). */
-export function referenceFor(id: ProviderId, prefix: string, i: number): string {
-  if (id === 'starpay') return `${digitsOf(prefix, 10)}${String(i).padStart(4, '0')}`;
-  return `${prefix}-${i}`;
+/** A merchant reference the provider accepts: `<prefix>-<i>` where its pattern allows, else one it derives. */
+export function referenceFor(id: string, prefix: string, i: number): string {
+  const module = moduleOf(id);
+  const readable = `${prefix}-${i}`;
+  return module.referencePattern.pattern.test(readable) ? readable : module.deriveReference(prefix, i);
 }
 
 const csvCell = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 const csvLine = (cells: string[]) => cells.map(csvCell).join(',');
 
-/**
- * A sheet of `n` valid rows for `id`, with unique references (from `prefix`) and beneficiaries the sandbox
- * pays (or whose accounts end in `ending`). Columns follow samples/<id>-payouts.csv.
- */
-export function sheetFor(id: ProviderId, n: number, prefix: string, ending: Ending = 'settles'): Sheet {
-  const references = Array.from({ length: n }, (_, k) => referenceFor(id, prefix, k + 1));
-  const lines: string[] = [];
-  const bank = SANDBOX_BANKS.find((b) => !b.bankName.includes(','))!.bankName;
-  switch (id) {
-    case 'vexora':
-      lines.push('reference,amount,currency,account_number,mobile,email,first_name,last_name,note');
-      references.forEach((ref, k) =>
-        lines.push(csvLine([ref, String(100 + k + 1), 'ARS', `0000003100${bankAccount(prefix, k + 1, ending)}`, `09${String(10000000 + k + 1).slice(-8)}`, `payee${k + 1}@example.com`, `Name${k + 1}`, `Surname${k + 1}`, `row ${k + 1}`])),
-      );
-      break;
-    case 'starpay':
-      lines.push('reference,method,amount,currency,account_number,first_name,last_name,bank_name,note');
-      references.forEach((ref, k) =>
-        lines.push(csvLine([ref, 'instapay', `${100 + k + 1}.50`, 'PHP', bankAccount(prefix, k + 1, ending), `Maria${k + 1}`, 'Reyes', bank, `row ${k + 1}`])),
-      );
-      break;
-    case 'yuansfer': {
-      const routing = '021000021';
-      if (!isValidRoutingNumber(routing)) throw new Error('test routing number fails the ABA check');
-      lines.push(
-        'reference,amount,currency,payee_id,first_name,last_name,email,date_of_birth,mobile,street,city,state,zip,country,profile_type,routing_number,account_number,account_type,note',
-      );
-      references.forEach((ref, k) =>
-        lines.push(
-          csvLine([
-            ref, `${10 + k + 1}.25`, 'USD', `${prefix}-P${k + 1}`.slice(-32), `Maria${k + 1}`, 'Garcia', `maria${k + 1}.${digitsOf(prefix, 4)}@example.com`,
-            '1988-03-14', '2125550142', '350 Fifth Ave', 'New York', 'NY', '10118', 'US', 'INDIVIDUAL', routing, bankAccount(prefix, k + 1, ending), 'CHECKING', `row ${k + 1}`,
-          ]),
-        ),
-      );
-      break;
-    }
-    case 'starpago':
-      lines.push('reference,amount,currency,method,extra.clabe,extra.customerName,note');
-      references.forEach((ref, k) => lines.push(csvLine([ref, `${1000 + k + 1}.00`, 'MXN', 'SPEI', clabe(prefix, k + 1, ending), `Cliente ${k + 1}`, `row ${k + 1}`])));
-      break;
-    case 'paystar':
-      lines.push('reference,amount,currency,field.cardNumber,field.bankName,field.email,note');
-      references.forEach((ref, k) => lines.push(csvLine([ref, `${20 + k + 1}.10`, 'USD', cardNumber(prefix, k + 1, ending), 'Chase', `payee${k + 1}@example.com`, `row ${k + 1}`])));
-      break;
-  }
-  return { csv: lines.join('\n') + '\n', references };
+/** CSV of rows given as cells by column (the first row's columns, `reference` first). */
+export function csvOf(rows: readonly Record<string, string>[]): string {
+  const columns = ['reference', ...Object.keys(rows[0] ?? {}).filter((c) => c !== 'reference')];
+  return [csvLine(columns), ...rows.map((r) => csvLine(columns.map((c) => r[c] ?? '')))].join('\n') + '\n';
 }
 
-export function writeSheet(dir: string, id: ProviderId, n: number, prefix: string, ending: Ending = 'settles'): Sheet & { file: string } {
+/**
+ * A sheet of `n` valid rows for `id`, with unique references (from `prefix`) and beneficiaries the sandbox
+ * pays (or whose accounts end in `ending`), as the provider's sandbox kit writes them.
+ */
+export function sheetFor(id: string, n: number, prefix: string, ending: Ending = 'settles'): Sheet {
+  const kit = moduleOf(id).sandboxKit;
+  const references = Array.from({ length: n }, (_, k) => referenceFor(id, prefix, k + 1));
+  const rows = references.map((reference, k) => ({ reference, ...kit.row(prefix, k + 1, endingOf(ending)), note: `row ${k + 1}` }));
+  return { csv: csvOf(rows), references };
+}
+
+export function writeSheet(dir: string, id: string, n: number, prefix: string, ending: Ending = 'settles'): Sheet & { file: string } {
   const sheet = sheetFor(id, n, prefix, ending);
   const file = path.join(dir, `${prefix}.csv`);
   fs.writeFileSync(file, sheet.csv);
@@ -175,21 +93,21 @@ export const fastProviderSettings = {
 };
 
 /** Configuration for `paybatch sandbox --provider id`: built-in credentials and these sandbox settings. */
-export function sandboxConfig(dir: string, id: ProviderId, settings: Record<string, unknown>): string {
+export function sandboxConfig(dir: string, id: string, settings: Record<string, unknown>): string {
   return writeJson(path.join(dir, `sandbox-${id}.json`), {
     providers: { [id]: { ...credentialsOf(id), sandbox: { settleAfterSeconds: 0.3, duplicateCheck: false, ...settings } } },
   });
 }
 
 /** Configuration for `paybatch run` against a sandbox at `url`, with the fast settings and any overrides. */
-export function runConfig(file: string, id: ProviderId, work: string, url: string, overrides: Record<string, unknown> = {}): string {
+export function runConfig(file: string, id: string, work: string, url: string, overrides: Record<string, unknown> = {}): string {
   return writeJson(file, {
     work,
     provider: id,
     // Balances are not what these suites test; a hold would only hide what they do test.
     balanceCheck: false,
-    // A live Vexora block must name its notify URL (not loopback: the sandbox never calls it).
-    providers: { [id]: { baseUrl: url, ...credentialsOf(id), ...(id === 'vexora' ? { callbackUrl: 'https://merchant.invalid/paybatch/callbacks/vexora' } : {}), ...fastProviderSettings, ...overrides } },
+    // A live block of a provider that requires a notify URL names one (not loopback: the sandbox never calls it).
+    providers: { [id]: { baseUrl: url, ...credentialsOf(id), ...liveBlockExtras(id), ...fastProviderSettings, ...overrides } },
   });
 }
 

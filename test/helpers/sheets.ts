@@ -1,24 +1,23 @@
 // Generators for the e2e tests of issue 6 (callbacks, operations, hostile input, secrets, outputs): small
 // valid sheets per provider whose rows settle as chosen (the sandboxes decide by the account's last 4
-// digits: 0002 fails, 0003 never settles, 0004 reverses later; StarPago 0006 ends in EXCEPTION), raw ZIP
-// reading/writing for XLSX inspection and hostile workbooks, and a few sandbox control calls.
+// digits: 0002 fails, 0003 never settles, 0004 reverses later; StarPago 0006 ends in EXCEPTION), written by
+// each provider's own sandbox kit; raw ZIP reading/writing for XLSX inspection and hostile workbooks, and a
+// few sandbox control calls. The provider list is the registry's.
 import net from 'node:net';
 import zlib from 'node:zlib';
-import { getProvider } from '../../src/providers/registry.ts';
+import { providerIds, type RegisteredProviderId } from '../../src/providers/registry.ts';
 import { clabeCheckDigit } from '../../src/providers/starpago/identifiers.ts';
 import { luhnValid } from '../../src/providers/paystar/card.ts';
+import { credentialsOf, csvOf, liveBlockExtras, moduleOf, referenceFor } from './providers.ts';
 
-export type ProviderName = 'vexora' | 'starpay' | 'yuansfer' | 'starpago' | 'paystar';
-export const PROVIDERS: ProviderName[] = ['vexora', 'starpay', 'yuansfer', 'starpago', 'paystar'];
+export type ProviderName = RegisteredProviderId;
+/** Every registered provider, in registry order. */
+export const PROVIDERS: readonly ProviderName[] = providerIds;
 
 // ---- credentials and config ---------------------------------------------------------------------
 
 /** The provider's built-in sandbox credentials (what an embedded sandbox would use). */
-export function sandboxCredentials(id: ProviderName): Record<string, string> {
-  const module = getProvider(id);
-  if (!module) throw new Error(`no provider ${id}`);
-  return Object.fromEntries(module.credentials.map((c) => [c.key, c.sandboxValue]));
-}
+export const sandboxCredentials = (id: string): Record<string, string> => credentialsOf(id);
 
 /** Fast settling, as the tests need it. */
 export const FAST_SANDBOX = { settleAfterSeconds: 0.3 };
@@ -109,60 +108,36 @@ export interface RowSpec {
   amount?: string;
 }
 
-const csvCell = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-const csvLines = (rows: string[][]) => rows.map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+/**
+ * A valid CSV sheet for `provider` with the given rows. Full account numbers are unique per row, and the
+ * same row of another sheet pays the same account the same amount (a "corrected" sheet under new references).
+ */
+export function providerSheet(provider: string, rows: RowSpec[]): string {
+  const kit = moduleOf(provider).sandboxKit;
+  return csvOf(rows.map((r, i) => ({ reference: r.ref, ...kit.row('sheet', i, r.ending ?? '1111'), ...(r.amount ? { amount: r.amount } : {}) })));
+}
 
-/** A valid CSV sheet for `provider` with the given rows (full account numbers are unique per row). */
-export function providerSheet(provider: ProviderName, rows: RowSpec[]): string {
-  const out: string[][] = [];
-  switch (provider) {
-    case 'vexora':
-      out.push(['reference', 'amount', 'currency', 'account_number', 'mobile', 'email', 'first_name', 'last_name']);
-      rows.forEach((r, i) =>
-        out.push([r.ref, r.amount ?? String(150 + i), 'ARS', `0000003100${String(10_000_000 + i).slice(-8)}${r.ending ?? '1111'}`, `09${String(11_234_000 + i).slice(-8)}`, `p${i}@example.com`, 'Ana', 'Perez']),
-      );
-      break;
-    case 'starpay':
-      out.push(['reference', 'method', 'amount', 'currency', 'account_number', 'first_name', 'middle_name', 'last_name', 'bank_name']);
-      rows.forEach((r, i) =>
-        out.push([r.ref, 'instapay', r.amount ?? `${150 + i}.00`, 'PHP', `10945${String(100 + i).slice(-3)}${r.ending ?? '1111'}`, 'Maria', 'Santos', 'Reyes', 'BDO Unibank, Inc.']),
-      );
-      break;
-    case 'yuansfer':
-      out.push(['reference', 'amount', 'currency', 'first_name', 'last_name', 'email', 'date_of_birth', 'mobile', 'street', 'city', 'state', 'zip', 'country', 'profile_type', 'routing_number', 'account_number', 'account_type']);
-      rows.forEach((r, i) =>
-        out.push([r.ref, r.amount ?? `${15 + i}.00`, 'USD', 'Maria', `Garcia${i}`, `maria${i}@example.com`, '1988-03-14', '(212) 555-0142', '350 Fifth Ave', 'New York', 'NY', '10118', 'US', 'INDIVIDUAL', '021000021', `483${String(100 + i).slice(-3)}${r.ending ?? '1111'}`, 'CHECKING']),
-      );
-      break;
-    case 'starpago':
-      out.push(['reference', 'amount', 'currency', 'method', 'extra.clabe', 'extra.customerName']);
-      rows.forEach((r, i) => out.push([r.ref, r.amount ?? `${150 + i}.00`, 'MXN', 'SPEI', clabeEnding(r.ending ?? '1111', i), 'María López']));
-      break;
-    case 'paystar':
-      out.push(['reference', 'amount', 'currency', 'field.cardNumber', 'field.bankName', 'field.email']);
-      rows.forEach((r, i) => out.push([r.ref, r.amount ?? `${15 + i}.00`, 'USD', cardEnding(r.ending ?? '1111', i), 'Chase', `p${i}@example.com`]));
-      break;
-  }
-  return csvLines(out);
+/** The cells of one CSV line (quoted cells may hold commas). */
+function csvCells(line: string): string[] {
+  const cells: string[] = [];
+  const re = /(?:^|,)(?:"((?:[^"]|"")*)"|([^,]*))/g;
+  for (let m = re.exec(line); m && m.index < line.length; m = re.exec(line)) cells.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!);
+  return cells;
 }
 
 /** The full account (or card / CLABE) number of each row of providerSheet(), as written in the sheet. */
-export function accountNumbersOf(provider: ProviderName, csv: string): string[] {
-  const lines = csv.trim().split('\n');
-  const header = lines[0]!.split(',');
-  const column = { vexora: 'account_number', starpay: 'account_number', yuansfer: 'account_number', starpago: 'extra.clabe', paystar: 'field.cardNumber' }[provider];
-  const index = header.indexOf(column);
-  return lines.slice(1).map((l) => l.split(',')[index]!);
+export function accountNumbersOf(provider: string, csv: string): string[] {
+  const [header, ...lines] = csv.trim().split('\n');
+  const index = csvCells(header!).indexOf(moduleOf(provider).sandboxKit.accountColumn);
+  return lines.map((l) => csvCells(l)[index]!);
 }
 
-/** A reference unique to this test run, valid for `provider` (Starpay wants digits only). */
-export function refFor(provider: ProviderName, tag: string, i: number): string {
+/** A reference unique to this test run, valid for `provider` (one it derives where `<tag>-<stamp>-<i>` is not). */
+export function refFor(provider: string, tag: string, i: number): string {
   const stamp = String(Date.now()).slice(-9);
-  if (provider === 'starpay') {
-    const digits = Array.from(tag, (c) => String(c.charCodeAt(0) % 10)).join('').slice(0, 6);
-    return `${stamp}${digits}${String(i).padStart(3, '0')}`;
-  }
-  return `${tag}-${stamp}-${i}`.slice(0, 32);
+  const readable = `${tag}-${stamp}-${i}`.slice(0, 32);
+  const module = moduleOf(provider);
+  return module.referencePattern.pattern.test(readable) ? readable : referenceFor(provider, `${tag}-${stamp}`, i);
 }
 
 // ---- ZIP (XLSX) ----------------------------------------------------------------------------------
@@ -265,8 +240,6 @@ export interface ProviderTarget {
   block?: Record<string, unknown>;
 }
 
-/** A notify URL for live Vexora blocks that tests do not serve (not loopback: the sandbox skips it). */
-export const UNUSED_VEXORA_CALLBACK = 'https://merchant.invalid/paybatch/callbacks/vexora';
 
 /**
  * A paybatch configuration object for `work`, pointing each named provider at its sandbox with the
@@ -278,8 +251,8 @@ export function paybatchConfig(work: string, targets: Partial<Record<ProviderNam
     providers[id] = {
       baseUrl: t.url,
       ...(t.url === 'sandbox' ? {} : sandboxCredentials(id)),
-      // A live Vexora block must name its notify URL; a non-loopback one the sandboxes never call.
-      ...(t.url !== 'sandbox' && id === 'vexora' ? { callbackUrl: UNUSED_VEXORA_CALLBACK } : {}),
+      // A live block of a provider that requires a notify URL names one the sandboxes never call.
+      ...(t.url !== 'sandbox' ? liveBlockExtras(id) : {}),
       rate: { perSecond: 50, concurrency: 4 },
       poll: FAST_POLL,
       timeoutSeconds: 5,
@@ -289,7 +262,7 @@ export function paybatchConfig(work: string, targets: Partial<Record<ProviderNam
   }
   return {
     work,
-    provider: Object.keys(targets)[0] ?? 'vexora',
+    provider: Object.keys(targets)[0] ?? providerIds[0],
     intake: { stableSeconds: 0.2, tickSeconds: 0.2 },
     runOnce: { waitSeconds: 30 },
     providers,

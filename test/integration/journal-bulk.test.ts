@@ -17,7 +17,7 @@ async function journalSheet(dir: string, file: string, batchId: string, bulk: bo
   journal.createBatch({ id: batchId, fileName: path.basename(file), fileSha256: batchId, fileBytes: 1, provider: 'vexora', sourcePath: file, format: 'csv' });
   return ingestSheet(
     { journal, config, log: silentLogger() },
-    { sheet, batchId, providerId: 'vexora', rules: resolved.module.rowRules(resolved.block as never), module: resolved.module, batchKey: batchId, bulk },
+    { sheet, batchId, providerId: 'vexora', rules: resolved.module.rowRules(resolved.block), module: resolved.module, batchKey: batchId, bulk },
   );
 }
 

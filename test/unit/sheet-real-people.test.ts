@@ -67,7 +67,7 @@ async function sheetError(p: Promise<unknown>): Promise<SheetError> {
 function validatorFor(header: string[]) {
   const rules = vexoraRowRules(vexoraConfigSchema.parse({ country: 'AR' }));
   const match = matchHeaders(header, providerAliases(rules));
-  return new RowValidator({ header, match, rules, provider: vexoraProvider as unknown as ProviderModule, batchKey: '20261121-0a1b2c3d' });
+  return new RowValidator({ header, match, rules, provider: vexoraProvider, batchKey: '20261121-0a1b2c3d' });
 }
 
 const AR_HEADER = ['reference', 'amount', 'currency', 'account_number', 'mobile', 'email', 'first_name', 'last_name', 'note'];

@@ -48,7 +48,7 @@ function validateRow(country: VexoraCountry, row: Record<string, string>, over: 
     header,
     match,
     rules,
-    provider: vexoraProvider as unknown as ProviderModule,
+    provider: vexoraProvider,
     batchKey: '20261121-0a1b2c3d',
   });
   return { validator, result: validator.validate({ rowNumber: 2, values: header.map((h) => row[h]) }) };

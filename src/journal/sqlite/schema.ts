@@ -149,4 +149,9 @@ export const migrations: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX payout_fingerprints_lookup ON payout_fingerprints(provider, fingerprint);
   `,
+  // 3: the USD rates a provider declared for the batch (StarPago usdRate), so every later rewrite of its
+  // reports (approve, report, resolve, reversals) shows the same USD column.
+  `
+  ALTER TABLE batches ADD COLUMN usd_rates_json TEXT;
+  `,
 ];

@@ -1,6 +1,7 @@
 // Card numbers: Luhn check, masking, and scrubbing them out of any text paybatch produces.
 // A full card number never appears in a message, a log line or a report written by this provider.
 import { maskNumber } from '../../log.ts';
+import { luhnValid as luhnDigitsValid } from '../luhn.ts';
 
 /** Digits of a card number as finance writes it ("4111 1111-1111 1111" → "4111111111111111"). */
 export function cardDigits(value: string): string {
@@ -12,20 +13,9 @@ export function isCardShaped(value: string): boolean {
   return /^\d{12,19}$/.test(cardDigits(value));
 }
 
-/** The Luhn (mod 10) check digit is right. */
+/** The Luhn (mod 10) check digit is right, spaces and dashes aside. */
 export function luhnValid(value: string): boolean {
-  const digits = cardDigits(value);
-  if (!/^\d+$/.test(digits)) return false;
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
+  return luhnDigitsValid(cardDigits(value));
 }
 
 /** "****1111": the mask paybatch uses for account and card numbers (log.ts maskNumber). */

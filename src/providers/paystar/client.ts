@@ -1,23 +1,16 @@
-// The PayStar adapter. Reads top to bottom: build → sign (bearer JWT) → send → classify.
+// The PayStar adapter. Reads top to bottom: build → sign (bearer JWT) → send → interpret. Transport, 429,
+// 401/403 and 5xx are classified by http.ts; PayStar's own answers (400 bodies, 423, 404) are read here.
 import { ConfigError } from '../../config/secrets.ts';
-import { httpCall, parseJson, type HttpResult } from '../http.ts';
-import type {
-  AdapterContext,
-  BalanceReading,
-  CallbackRequest,
-  CallbackVerdict,
-  ProviderAdapter,
-  PayoutRequest,
-  QueryOutcome,
-  StatusReading,
-  SubmitOutcome,
-} from '../types.ts';
+import { joinUrl, parseJson, parseJsonObject, queryFailure, send, submitFailure, type Answer, type DeniedStop } from '../http.ts';
+import { wireToMinor } from '../money.ts';
+import { scalarLiteral } from '../raw-json.ts';
+import { statusReader } from '../status-table.ts';
+import type { AdapterContext, BalanceReading, CallbackRequest, CallbackVerdict, ProviderAdapter, PayoutRequest, QueryOutcome, StatusReading, SubmitOutcome } from '../types.ts';
 import { cardDigits, isCardKey, methodIsCard, scrubCardNumbers } from './card.ts';
-import { literalToMinor } from '../../validate/money.ts';
-import { jsonWithNumberLiteral, scalarLiteral } from './raw-json.ts';
+import { jsonWithNumberLiteral } from './raw-json.ts';
 import type { PaystarConfig } from './schema.ts';
 import { callbackSignature, hexSignatureMatches, paystarJwt } from './sign.ts';
-import { mapPaystarStatus } from './status.ts';
+import { paystarStatusTable } from './status.ts';
 
 /** PayStar's error body [C]: note the provider's own spelling `statusDescrption`. */
 interface PaystarError {
@@ -50,22 +43,14 @@ export function createBody(payout: PayoutRequest, cardFieldKeys: readonly string
   return jsonWithNumberLiteral('amount', payout.amount, rest);
 }
 
-function joinUrl(base: string, path: string): string {
-  return base.replace(/\/+$/, '') + path;
-}
-
 // ---------- classify helpers ----------
 
-function errorBody(text: string): PaystarError | undefined {
-  const body = parseJson(text);
-  return body && typeof body === 'object' && !Array.isArray(body) ? (body as PaystarError) : undefined;
-}
+const errorBody = (text: string): PaystarError | undefined => parseJsonObject(text) as PaystarError | undefined;
 
-function authStop(status: number): { kind: 'stop'; code: string; message: string } {
-  return status === 401
-    ? { kind: 'stop', code: 'HTTP_401', message: 'PayStar refused the credentials (HTTP 401): check publicKey/privateKey or token — payout keys differ from deposit keys, and test keys only work in test mode' }
-    : { kind: 'stop', code: 'HTTP_403', message: 'PayStar answered HTTP 403: the endpoint is not activated for these keys, or this server’s IP is not whitelisted' };
-}
+const denied: DeniedStop = (status) =>
+  status === 401
+    ? { code: 'HTTP_401', message: 'PayStar refused the credentials (HTTP 401): check publicKey/privateKey or token — payout keys differ from deposit keys, and test keys only work in test mode' }
+    : { code: 'HTTP_403', message: 'PayStar answered HTTP 403: the endpoint is not activated for these keys, or this server’s IP is not whitelisted' };
 
 /** "Limit id: 42 was reached" → "Limit id: 42"; falls back to the whole message. */
 function limitName(message: string | undefined): string {
@@ -85,7 +70,7 @@ export function createAdapter(config: PaystarConfig, ctx: AdapterContext): Provi
   const balanceBase = !config.balanceBaseUrl || config.balanceBaseUrl === 'sandbox' ? baseUrl : config.balanceBaseUrl;
   const timeoutMs = Math.round(config.timeoutSeconds * 1000);
   const callbackUrl = ctx.callbackUrl ?? config.callbackUrl ?? undefined;
-  const unmappedLogged = new Set<string>();
+  const readOrderStatus = statusReader(paystarStatusTable, ctx.log, 'paystar: unmapped orderStatus, treated as pending', 'orderStatus');
   // Without iat the token never changes: build it once. The keys win over a ready token when both are set.
   const fixedToken = hasKeys ? (config.jwtIssuedAt ? undefined : paystarJwt(config.publicKey!, config.privateKey!)) : config.token;
 
@@ -103,17 +88,13 @@ export function createAdapter(config: PaystarConfig, ctx: AdapterContext): Provi
     const body = parseJson(text) as { externalId?: unknown; orderStatus?: unknown; orderHistory?: unknown } | undefined;
     if (!body || typeof body !== 'object' || typeof body.orderStatus !== 'string') return undefined;
     const raw = body.orderStatus;
-    const { canonical, known } = mapPaystarStatus(raw);
-    if (!known && !unmappedLogged.has(raw)) {
-      unmappedLogged.add(raw);
-      ctx.log.warn('paystar: unmapped orderStatus, treated as pending', { orderStatus: raw });
-    }
+    const { canonical } = readOrderStatus(raw);
     const reading: StatusReading = { canonical, raw };
     if (typeof body.externalId === 'string' && body.externalId) reading.providerRef = body.externalId;
     // The status answer carries no amount in the docs; if one appears, it is read from its literal.
     const amount = scalarLiteral(text, 'amount');
     if (amount.ok) {
-      const minor = literalToMinor(amount.text, currency);
+      const minor = wireToMinor(amount.text, currency);
       if (minor !== undefined) reading.paidAmountMinor = minor;
     }
     if (canonical === 'failed' && Array.isArray(body.orderHistory) && body.orderHistory.length > 0) {
@@ -123,9 +104,8 @@ export function createAdapter(config: PaystarConfig, ctx: AdapterContext): Provi
     return reading;
   }
 
-  function classifyCreate(result: HttpResult, payout: PayoutRequest): SubmitOutcome {
-    if (result.kind === 'notSent') return { kind: 'notSent', cause: result.cause };
-    if (result.kind === 'unknown') return { kind: 'unknown', cause: result.cause };
+  /** interpret: PayStar's answer to a create (anything http.ts did not already classify). */
+  function interpretCreate(result: Answer, payout: PayoutRequest): SubmitOutcome {
     const { status, text } = result;
     if (status === 200 || status === 201) {
       const reading = readStatus(text, payout.currency);
@@ -147,20 +127,18 @@ export function createAdapter(config: PaystarConfig, ctx: AdapterContext): Provi
       }
       return { kind: 'rejected', code: [label || 'HTTP_400', code].filter(Boolean).join(' '), message: message || 'PayStar rejected the request (HTTP 400)', raw: scrubCardNumbers(text) };
     }
-    if (status === 401 || status === 403) return authStop(status);
     if (status === 423) {
       // [U]: "Temporary error". Nothing is created; try again later.
       return { kind: 'notSent', cause: 'PayStar answered HTTP 423 (temporary error, order not created)', retryAfterMs: result.retryAfterMs ?? config.retryLockedAfterSeconds * 1000 };
     }
-    if (status === 429) return { kind: 'notSent', cause: 'PayStar answered HTTP 429 (too many requests)', throttled: true, retryAfterMs: result.retryAfterMs ?? 1000 };
     if (status === 404 || status === 405) {
       return { kind: 'stop', code: `HTTP_${status}`, message: `PayStar has no create endpoint at ${config.createPath} (HTTP ${status}): check baseUrl and createPath` };
     }
     return { kind: 'unknown', cause: `HTTP ${status} from PayStar: the order may have been created` };
   }
 
-  function classifyQuery(result: HttpResult, payout: PayoutRequest): QueryOutcome {
-    if (result.kind !== 'answer') return { kind: 'unknown', cause: result.cause };
+  /** interpret: PayStar's answer to a status query. */
+  function interpretQuery(result: Answer, payout: PayoutRequest): QueryOutcome {
     const { status, text } = result;
     if (status === 200) {
       const reading = readStatus(text, payout.currency);
@@ -168,8 +146,6 @@ export function createAdapter(config: PaystarConfig, ctx: AdapterContext): Provi
     }
     // Assumed answer: an unknown order is HTTP 404.
     if (status === 404) return { kind: 'notFound', cause: `PayStar has no order with externalTransactionId ${payout.merchantReference}` };
-    if (status === 401 || status === 403) return authStop(status);
-    if (status === 429) return { kind: 'unknown', cause: 'PayStar answered HTTP 429', throttled: true, retryAfterMs: result.retryAfterMs ?? 1000 };
     if (status === 423) return { kind: 'unknown', cause: 'PayStar answered HTTP 423 (temporary error)', retryAfterMs: result.retryAfterMs ?? config.retryLockedAfterSeconds * 1000 };
     return { kind: 'unknown', cause: `HTTP ${status} from PayStar status` };
   }
@@ -178,28 +154,30 @@ export function createAdapter(config: PaystarConfig, ctx: AdapterContext): Provi
     id: 'paystar',
 
     async submit(payout) {
+      // build → sign → send
       const body = createBody(payout, config.cardFieldKeys, callbackUrl);
-      const result = await httpCall({ method: 'POST', url: joinUrl(baseUrl, config.createPath), headers: headers(true), body, timeoutMs });
-      const outcome = classifyCreate(result, payout);
-      ctx.log.debug('paystar create', { reference: payout.merchantReference, outcome: outcome.kind, status: result.kind === 'answer' ? result.status : undefined });
+      const reply = await send({ method: 'POST', url: joinUrl(baseUrl, config.createPath), headers: headers(true), body, timeoutMs });
+      // interpret
+      const outcome = reply.kind === 'answer' ? interpretCreate(reply, payout) : submitFailure(reply, denied);
+      ctx.log.debug('paystar create', { reference: payout.merchantReference, outcome: outcome.kind, status: reply.kind === 'answer' ? reply.status : undefined });
       return outcome;
     },
 
     async query(payout) {
       const path = config.statusPath.replace('{externalTransactionId}', encodeURIComponent(payout.merchantReference));
-      const result = await httpCall({ method: 'GET', url: joinUrl(baseUrl, path), headers: headers(false), timeoutMs });
-      return classifyQuery(result, payout);
+      const reply = await send({ method: 'GET', url: joinUrl(baseUrl, path), headers: headers(false), timeoutMs });
+      return reply.kind === 'answer' ? interpretQuery(reply, payout) : queryFailure(reply, denied);
     },
 
     async balance(currency): Promise<BalanceReading | undefined> {
       const url = `${joinUrl(balanceBase, config.balancePath)}?currency=${encodeURIComponent(currency)}`;
-      const result = await httpCall({ method: 'GET', url, headers: headers(false), timeoutMs });
-      if (result.kind !== 'answer' || result.status !== 200) {
-        ctx.log.warn('paystar: balance not available', { currency, status: result.kind === 'answer' ? result.status : result.cause });
+      const reply = await send({ method: 'GET', url, headers: headers(false), timeoutMs });
+      if (reply.kind !== 'answer' || reply.status !== 200) {
+        ctx.log.warn('paystar: balance not available', { currency, status: reply.kind === 'answer' ? reply.status : reply.cause });
         return undefined;
       }
-      const literal = scalarLiteral(result.text, config.balanceField);
-      const minor = literal.ok ? literalToMinor(literal.text, currency) : undefined;
+      const literal = scalarLiteral(reply.text, config.balanceField);
+      const minor = literal.ok ? wireToMinor(literal.text, currency) : undefined;
       if (minor === undefined) {
         ctx.log.warn('paystar: balance answer not understood', { currency, field: config.balanceField });
         return undefined;

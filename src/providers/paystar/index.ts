@@ -1,21 +1,11 @@
 // PayStar H2H payouts (secure.PayStar.uk). See README.md for what is confirmed and what is assumed.
-import type { ProviderModule } from '../types.ts';
+import { defineProvider } from '../define.ts';
 import { createAdapter } from './client.ts';
-import { startPaystarSandbox, paystarSandboxSettingsSchema } from './sandbox.ts';
+import { paystarSandboxKit, paystarSandboxSettingsSchema, startPaystarSandbox } from './sandbox.ts';
 import { paystarJwt } from './sign.ts';
-import {
-  deriveReference,
-  paystarConfigSchema,
-  referencePattern,
-  rowRules,
-  SANDBOX_PRIVATE_KEY,
-  SANDBOX_PUBLIC_KEY,
-  type PaystarConfig,
-} from './schema.ts';
+import { deriveReference, paystarConfigSchema, referencePattern, rowRules, SANDBOX_PRIVATE_KEY, SANDBOX_PUBLIC_KEY } from './schema.ts';
 
-export type { PaystarConfig } from './schema.ts';
-
-export const paystarProvider: ProviderModule<PaystarConfig> = {
+export const paystarProvider = defineProvider({
   id: 'paystar',
   configSchema: paystarConfigSchema,
   credentials: [
@@ -34,12 +24,15 @@ export const paystarProvider: ProviderModule<PaystarConfig> = {
     notFoundWindowSeconds: 60,
     canReverse: false,
   },
+  // Callbacks carry a Signature header over externalId;status;amount;orderType;privateKey.
+  capabilities: { prepare: false, balance: true, preflight: false, callbacks: 'signed', callbackUrlRequired: false },
   rowRules,
   deriveReference,
   referencePattern,
   createAdapter,
   startSandbox: startPaystarSandbox,
   sandboxSettingsSchema: paystarSandboxSettingsSchema,
+  sandboxKit: paystarSandboxKit,
   sensitiveFields: [
     'privateKey',
     'token',
@@ -52,4 +45,4 @@ export const paystarProvider: ProviderModule<PaystarConfig> = {
     'cardStorageToken',
     'cardHolder',
   ],
-};
+});

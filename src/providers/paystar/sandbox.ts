@@ -3,14 +3,15 @@
 // shared ledger, and signed callbacks to the order's callbackUrl.
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import { startSandboxServer, type SandboxReply, type SandboxRequest, type SandboxRoute } from '../../sandbox/server.ts';
+import { startSandboxServer, type SandboxContext, type SandboxReply, type SandboxRequest, type SandboxRoute } from '../../sandbox/server.ts';
 import type { LedgerRecord } from '../../sandbox/ledger.ts';
 import { parseSandboxSettings } from '../../sandbox/settings.ts';
 import { currencyExponent } from '../../validate/currencies.ts';
-import type { SandboxHandle, SandboxStartOptions } from '../types.ts';
+import { wireToMinor } from '../money.ts';
+import { scalarLiteral } from '../raw-json.ts';
+import { seededDigits } from '../sandbox-kit.ts';
+import type { SandboxHandle, SandboxKit, SandboxPayoutView, SandboxStartOptions } from '../types.ts';
 import { cardDigits, luhnValid, maskCard6x4, maskKeepLength } from './card.ts';
-import { literalToMinor } from '../../validate/money.ts';
-import { scalarLiteral } from './raw-json.ts';
 import { SANDBOX_PRIVATE_KEY, SANDBOX_PUBLIC_KEY } from './schema.ts';
 import { callbackSignature, verifyJwtHs256 } from './sign.ts';
 
@@ -46,6 +47,46 @@ const duplicate = (): SandboxReply => ({
   body: { label: 'VALIDATION_ERROR.', statusDescrption: '1-4007', message: 'Order with this external_transaction_id already exist' },
 });
 const unauthorized: SandboxReply = { status: 401, body: '' };
+
+/**
+ * A callback body as PayStar writes it: `amount` is the literal the merchant sent ("100.50" stays 100.50),
+ * signed as written; `idKey` is `externalId` (or the older doc copy's `externald`).
+ */
+function callbackBody(p: SandboxPayoutView, status: string, externalParams: Record<string, unknown>, idKey = 'externalId'): string {
+  return (
+    `{${JSON.stringify(idKey)}:${JSON.stringify(p.providerRef)},"amount":${p.amount},"currency":${JSON.stringify(p.currency)},` +
+    `"status":${JSON.stringify(status)},"orderType":"Withdrawal","externalParams":${JSON.stringify(externalParams)}}`
+  );
+}
+
+/** A 16-digit Visa-shaped card number passing Luhn and ending in `ending` (the digit before it is free). */
+function cardEnding(seed: string, ending: string): string {
+  for (let x = 0; x <= 9; x++) {
+    const card = `4${seededDigits(seed, 10)}${x}${ending}`;
+    if (luhnValid(card)) return card;
+  }
+  throw new Error(`no card number ends in ${ending}`);
+}
+
+/** How tests drive this sandbox (built-in keys): card payouts it pays or not, and its signed callbacks. */
+export const paystarSandboxKit: SandboxKit = {
+  accountColumn: 'field.cardNumber',
+  row: (seed, i, ending) => ({ amount: `${15 + i}.00`, currency: 'USD', 'field.cardNumber': cardEnding(`${seed}/${i}`, ending), 'field.bankName': 'Chase', 'field.email': `p${i}@example.com` }),
+  // A card number failing Luhn: 400 VALIDATION_ERROR, nothing created.
+  refused: (seed, i) => {
+    const card = cardEnding(`${seed}/${i}`, '1111');
+    return { ...paystarSandboxKit.row(seed, i, '1111'), 'field.cardNumber': card.slice(0, 10) + String((Number(card[10]) + 1) % 10) + card.slice(11) };
+  },
+  callback(payout, claim, variant, serial) {
+    const status = claim === 'succeeded' ? 'Success' : 'Failed';
+    // Tampered: signed as the opposite status, sent as the claim.
+    const signedStatus = variant === 'tampered' ? (claim === 'succeeded' ? 'Failed' : 'Success') : status;
+    const key = variant === 'forged' ? 'not-the-private-key' : SANDBOX_PRIVATE_KEY;
+    const body = callbackBody(payout, status, { cardToken: null, cardStorageToken: null, cardNumber: null, cardHolder: null, n: serial });
+    const signature = callbackSignature({ externalId: payout.providerRef, status: signedStatus, amount: payout.amount, orderType: 'Withdrawal' }, key);
+    return { body, headers: { 'content-type': 'application/json', Signature: signature } };
+  },
+};
 
 function decodePathPart(part: string | undefined): string | undefined {
   try {
@@ -100,6 +141,20 @@ export async function startPaystarSandbox(options: SandboxStartOptions): Promise
     return { status: 200, body: { externalId: record.providerRef, orderStatus: status, orderHistory: history(record, status) } };
   }
 
+  function statusRoute(path: RegExp, find: (ledger: SandboxContext['ledger'], id: string) => LedgerRecord | undefined, reference?: SandboxRoute['reference']): SandboxRoute {
+    return {
+      method: 'GET',
+      path,
+      kind: 'query',
+      ...(reference ? { reference } : {}),
+      handle(req, ctx) {
+        if (!authorised(req)) return unauthorized;
+        const id = decodePathPart(req.params[0]);
+        return statusReply(id === undefined ? undefined : find(ctx.ledger, id), ctx.settings.settleAfterSeconds);
+      },
+    };
+  }
+
   const routes: SandboxRoute[] = [
     {
       method: 'POST',
@@ -127,7 +182,7 @@ export async function startPaystarSandbox(options: SandboxStartOptions): Promise
         const currency = typeof body.currency === 'string' ? body.currency : '';
         if (!currency) return validation('Currency is required property');
         if (currencyExponent(currency) === undefined) return validation('Currency is not supported');
-        const minor = literalToMinor(amount.text, currency);
+        const minor = wireToMinor(amount.text, currency);
         if (minor === undefined) return validation('Amount has more decimals than the currency allows');
         if (minor <= 0n) return validation('Amount must be greater than 0');
         const reference = body.externalTransactionId;
@@ -158,27 +213,9 @@ export async function startPaystarSandbox(options: SandboxStartOptions): Promise
         return { status: 200, body: { externalId: result.record.providerRef, orderStatus: 'Created' } };
       },
     },
-    {
-      method: 'GET',
-      path: BY_MERCHANT_ID,
-      kind: 'query',
-      reference: (req) => decodePathPart(req.params[0]),
-      handle(req, ctx) {
-        if (!authorised(req)) return unauthorized;
-        const reference = decodePathPart(req.params[0]);
-        return statusReply(reference === undefined ? undefined : ctx.ledger.get(reference), ctx.settings.settleAfterSeconds);
-      },
-    },
-    {
-      method: 'GET',
-      path: BY_PAYSTAR_ID,
-      kind: 'query',
-      handle(req, ctx) {
-        if (!authorised(req)) return unauthorized;
-        const id = decodePathPart(req.params[0]);
-        return statusReply(id === undefined ? undefined : ctx.ledger.getByProviderRef(id), ctx.settings.settleAfterSeconds);
-      },
-    },
+    // The status of an order by our reference, or by PayStar's own id.
+    statusRoute(BY_MERCHANT_ID, (ledger, id) => ledger.get(id), (req) => decodePathPart(req.params[0])),
+    statusRoute(BY_PAYSTAR_ID, (ledger, id) => ledger.getByProviderRef(id)),
     {
       method: 'GET',
       path: BALANCE,
@@ -218,10 +255,7 @@ export async function startPaystarSandbox(options: SandboxStartOptions): Promise
       cardNumber: cardMask,
       cardHolder: null,
     };
-    // `amount` is written as the literal the merchant sent ("100.50" stays 100.50), and signed as written.
-    const body =
-      `{${JSON.stringify(idKey)}:${JSON.stringify(record.providerRef)},"amount":${amount},"currency":${JSON.stringify(record.currency)},` +
-      `"status":${JSON.stringify(status)},"orderType":"Withdrawal","externalParams":${JSON.stringify(externalParams)}}`;
+    const body = callbackBody({ ...record, amount }, status, externalParams, idKey);
     let signature = callbackSignature({ externalId: record.providerRef, status, amount, orderType: 'Withdrawal' }, privateKey);
     if (extra.signatureUpperCase) signature = signature.toUpperCase();
     server.callbacks.send({ url: record.notifyUrl, headers: { 'content-type': 'application/json', Signature: signature }, body });

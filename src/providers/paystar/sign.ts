@@ -1,6 +1,6 @@
 // PayStar signing: the bearer JWT (HS256, payload {publicKey}, signed with privateKey) and the callback
 // `Signature` header (hex SHA-256 of "externalId;status;amount;orderType;privateKey").
-import crypto from 'node:crypto';
+import { hexDigest, hexSignatureMatches as hexMatches } from '../digest.ts';
 import { signJwtHs256 } from '../jwt.ts';
 
 export { signJwtHs256, verifyJwtHs256, type JwtCheck } from '../jwt.ts';
@@ -31,12 +31,10 @@ export function callbackSignatureBase(fields: CallbackSignedFields, privateKey: 
 
 /** Lower-case hex SHA-256 of the base string (PayStar's hex case is [U]; verification ignores case). */
 export function callbackSignature(fields: CallbackSignedFields, privateKey: string): string {
-  return crypto.createHash('sha256').update(callbackSignatureBase(fields, privateKey), 'utf8').digest('hex');
+  return hexDigest('sha256', callbackSignatureBase(fields, privateKey));
 }
 
 /** Timing-safe, case-insensitive comparison of a received hex signature with the expected one. */
 export function hexSignatureMatches(received: string, expectedHex: string): boolean {
-  const r = received.trim().toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(r)) return false;
-  return crypto.timingSafeEqual(Buffer.from(r, 'hex'), Buffer.from(expectedHex.toLowerCase(), 'hex'));
+  return hexMatches(received.trim(), expectedHex);
 }

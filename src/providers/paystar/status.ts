@@ -12,12 +12,12 @@ export const PAYSTAR_STATUSES: Readonly<Record<string, CanonicalStatus>> = Objec
 });
 
 // Case-insensitive: the docs write `Success`, the glossary `Successful`, and capitalise inconsistently.
-const table = statusTable(PAYSTAR_STATUSES, lowerTrimmed);
+export const paystarStatusTable = statusTable(PAYSTAR_STATUSES, lowerTrimmed);
 
 /**
  * The canonical status of a raw orderStatus. An unmapped value is `pending` (never guessed terminal):
  * polling continues and the deadline turns it into needs_review; `known: false` lets the client log it once.
  */
 export function mapPaystarStatus(raw: string): MappedStatus {
-  return table.map(raw);
+  return paystarStatusTable.map(raw);
 }

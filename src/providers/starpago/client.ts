@@ -6,38 +6,31 @@
 // repeat: StarPago refused the token, so nothing was created; the token is refreshed and the call is
 // repeated once.
 import type { Logger } from '../../log.ts';
-import { currencyExponent } from '../../validate/currencies.ts';
-import { httpCall } from '../http.ts';
-import type {
-  AdapterContext,
-  BalanceReading,
-  CallbackAck,
-  ProviderAdapter,
-  PayoutRequest,
-  QueryOutcome,
-  StatusReading,
-  SubmitOutcome,
-} from '../types.ts';
+import { joinUrl, queryFailure, send, submitFailure, type DeniedStop, type Reply } from '../http.ts';
+import { wireToMinor } from '../money.ts';
+import { decimalNumber } from '../raw-json.ts';
+import { statusReader } from '../status-table.ts';
+import type { AdapterContext, BalanceReading, CallbackAck, ProviderAdapter, PayoutRequest, QueryOutcome, StatusReading, SubmitOutcome } from '../types.ts';
 import { field, isObject, JsonNumber, parseLossless, stringifyLossless, textOf, type JsonObject, type JsonValue } from './json.ts';
-import { literalToMinor } from './money.ts';
 import type { StarPagoConfig } from './schema.ts';
 import { authorizationHeader, readCallback } from './sign.ts';
-import { COMPLETED, mapStatus, PAID_OUT } from './status.ts';
+import { COMPLETED, orderStatusTable, PAID_OUT } from './status.ts';
 import { TokenSource } from './token.ts';
 
 export const CREATE_PATH = '/api/v3/payout/create';
 
-/** What one authorised call came to, before the caller classifies it. */
+/** What one authorised call came to: the shared reply, or why no payout call was made at all. */
 type Sent =
-  | { kind: 'answer'; status: number; text: string; body: JsonValue | undefined; retryAfterMs?: number }
-  | { kind: 'notSent'; cause: string }
-  | { kind: 'unknown'; cause: string }
+  | Reply
+  /** The token call failed: the payout request itself was never sent. */
   | { kind: 'noToken'; cause: string; retryAfterMs?: number; throttled?: boolean }
   | { kind: 'stop'; code: string; message: string };
 
+const refusedQuery = (status: number) => ({ code: `HTTP_${status}`, message: `StarPago refused the query (HTTP ${status}): check queryPath and the account's access` });
+const denied: DeniedStop = refusedQuery;
+
 /** The create body, in the field order of payout.html, with `amount` as a raw JSON number literal. */
 export function buildCreateBody(payout: PayoutRequest, config: Pick<StarPagoConfig, 'accountNumberExtraKey'>, notifyUrl: string | undefined): string {
-  if (!/^\d+(\.\d+)?$/.test(payout.amount)) throw new RangeError(`amount ${JSON.stringify(payout.amount)} is not decimal text`);
   const extra = Object.create(null) as JsonObject;
   for (const [key, value] of Object.entries(payout.extra)) extra[key] = value;
   const accountKey = config.accountNumberExtraKey;
@@ -47,7 +40,7 @@ export function buildCreateBody(payout: PayoutRequest, config: Pick<StarPagoConf
   body.merOrderNo = payout.merchantReference;
   body.currency = payout.currency;
   body.payMethod = payout.fields.method ?? '';
-  body.amount = new JsonNumber(payout.amount);
+  body.amount = decimalNumber(payout.amount);
   if (notifyUrl) body.notifyUrl = notifyUrl;
   body.extra = extra;
   return stringifyLossless(body);
@@ -58,8 +51,7 @@ function minorField(data: JsonValue | undefined, key: string, currency: string, 
   const value = field(data, key);
   if (!(value instanceof JsonNumber) && typeof value !== 'string') return undefined;
   const text = textOf(value)!;
-  const exponent = currencyExponent(currency);
-  const minor = exponent === undefined ? undefined : literalToMinor(text, exponent);
+  const minor = wireToMinor(text, currency);
   if (minor === undefined) log.warn('starpago: amount field is not a whole number of minor units; left out', { field: key, value: text, currency });
   return minor;
 }
@@ -71,15 +63,13 @@ export interface StarPagoAdapter extends ProviderAdapter {
 
 export function createAdapter(config: StarPagoConfig, ctx: AdapterContext): StarPagoAdapter {
   const log = ctx.log;
-  const baseUrl = config.baseUrl.replace(/\/+$/, '');
   const timeoutMs = Math.round(config.timeoutSeconds * 1000);
   const notifyUrl = ctx.callbackUrl ?? config.callbackUrl ?? undefined;
   const rejectCodes = new Set(config.rejectCodes);
   const duplicateCodes = new Set(config.duplicateCodes);
   const notFoundCodes = new Set(config.notFoundCodes);
-  const unmappedSeen = new Set<string>();
   const tokens = new TokenSource({
-    baseUrl,
+    baseUrl: config.baseUrl,
     appId: config.appId,
     appSecret: config.appSecret,
     userAgent: config.userAgent,
@@ -87,35 +77,30 @@ export function createAdapter(config: StarPagoConfig, ctx: AdapterContext): Star
     timeoutMs,
   });
 
-  /** One call with the Bearer token; a 401 refreshes the token and repeats the call once. */
-  async function send(method: 'GET' | 'POST', url: string, body?: string): Promise<Sent> {
+  const readStatus = statusReader(orderStatusTable, log, 'starpago: unmapped payout status, treated as pending');
+
+  /** authorise → send: one call with the Bearer token; a 401 refreshes the token and repeats the call once. */
+  async function authorised(method: 'GET' | 'POST', url: string, body?: string): Promise<Sent> {
     for (let attempt = 1; ; attempt++) {
       const t = await tokens.get();
       if (t.kind === 'stop') return t;
-      if (t.kind === 'transient') return { kind: 'noToken', cause: t.cause, ...(t.retryAfterMs !== undefined ? { retryAfterMs: t.retryAfterMs } : {}), ...(t.throttled ? { throttled: true } : {}) };
+      if (t.kind === 'transient') return { ...t, kind: 'noToken' };
       const headers: Record<string, string> = { 'User-Agent': config.userAgent, Authorization: authorizationHeader(t.token) };
       if (body !== undefined) headers['Content-Type'] = 'application/json';
-      const res = await httpCall({ method, url, headers, timeoutMs, ...(body !== undefined ? { body } : {}) });
-      if (res.kind !== 'answer') return res;
-      if (res.status === 401) {
-        tokens.invalidate(t.token);
-        if (attempt === 1) {
-          log.info('starpago: token refused (HTTP 401); refreshing it and repeating the call once');
-          continue;
-        }
-        return { kind: 'stop', code: 'UNAUTHORIZED', message: 'StarPago answered HTTP 401 to a freshly issued token: check the account (appId) and baseUrl' };
+      const reply = await send({ method, url, headers, timeoutMs, ...(body !== undefined ? { body } : {}) });
+      if (reply.kind !== 'denied' || reply.status !== 401) return reply;
+      tokens.invalidate(t.token);
+      if (attempt === 1) {
+        log.info('starpago: token refused (HTTP 401); refreshing it and repeating the call once');
+        continue;
       }
-      return { kind: 'answer', status: res.status, text: res.text, body: parseLossless(res.text), ...(res.retryAfterMs !== undefined ? { retryAfterMs: res.retryAfterMs } : {}) };
+      return { kind: 'stop', code: 'UNAUTHORIZED', message: 'StarPago answered HTTP 401 to a freshly issued token: check the account (appId) and baseUrl' };
     }
   }
 
   function reading(data: JsonValue | undefined, payout: PayoutRequest): StatusReading {
     const raw = (textOf(field(data, 'status')) ?? '').trim();
-    const { canonical, known } = mapStatus(raw);
-    if (!known && !unmappedSeen.has(raw)) {
-      unmappedSeen.add(raw);
-      log.warn('starpago: unmapped payout status, treated as pending', { rawStatus: raw });
-    }
+    const { canonical } = readStatus(raw);
     const out: StatusReading = { canonical, raw };
     const providerRef = textOf(field(data, 'orderNo'));
     if (providerRef) out.providerRef = providerRef;
@@ -151,23 +136,18 @@ export function createAdapter(config: StarPagoConfig, ctx: AdapterContext): Star
     } catch (err) {
       return { kind: 'rejected', code: 'AMOUNT', message: (err as Error).message };
     }
-    // authorise + send
-    const sent = await send('POST', baseUrl + CREATE_PATH, body);
-    // classify
-    switch (sent.kind) {
-      case 'stop':
-        return sent;
-      case 'noToken':
-        // The token call failed: the payout request itself was never sent.
-        return { kind: 'notSent', cause: sent.cause, ...(sent.retryAfterMs !== undefined ? { retryAfterMs: sent.retryAfterMs } : {}), ...(sent.throttled ? { throttled: true } : {}) };
-      case 'notSent':
-      case 'unknown':
-        return sent;
-    }
-    if (sent.status === 429) return { kind: 'notSent', cause: 'StarPago: too many requests (HTTP 429)', throttled: true, retryAfterMs: sent.retryAfterMs ?? 1000 };
+    // authorise → send
+    const sent = await authorised('POST', joinUrl(config.baseUrl, CREATE_PATH), body);
+    // interpret
+    if (sent.kind === 'stop') return sent;
+    if (sent.kind === 'noToken') return { ...sent, kind: 'notSent' };
+    // StarPago's rule: any create that is not HTTP 200 is asked about, never re-submitted — a 403 included.
+    if (sent.kind === 'denied') return { kind: 'unknown', cause: `create answered HTTP ${sent.status}: StarPago says query the order, never re-submit` };
+    if (sent.kind !== 'answer') return submitFailure(sent, denied);
     if (sent.status !== 200) return { kind: 'unknown', cause: `create answered HTTP ${sent.status}: StarPago says query the order, never re-submit` };
-    if (!isObject(sent.body)) return { kind: 'unknown', cause: 'create answered HTTP 200 with a body that is not JSON' };
-    const { code, msg, data } = envelope(sent.body);
+    const answer = parseLossless(sent.text);
+    if (!isObject(answer)) return { kind: 'unknown', cause: 'create answered HTTP 200 with a body that is not JSON' };
+    const { code, msg, data } = envelope(answer);
     if (code === '0') {
       if (!isObject(data)) return { kind: 'unknown', cause: 'create answered code 0 without data' };
       return { kind: 'accepted', reading: reading(data, payout) };
@@ -196,26 +176,19 @@ export function createAdapter(config: StarPagoConfig, ctx: AdapterContext): Star
   }
 
   async function query(payout: PayoutRequest): Promise<QueryOutcome> {
-    const url = `${baseUrl}${config.queryPath}?merOrderNo=${encodeURIComponent(payout.merchantReference)}`;
-    const sent = await send('GET', url);
-    switch (sent.kind) {
-      case 'stop':
-        return sent;
-      case 'noToken':
-        return { kind: 'unknown', cause: sent.cause, ...(sent.retryAfterMs !== undefined ? { retryAfterMs: sent.retryAfterMs } : {}), ...(sent.throttled ? { throttled: true } : {}) };
-      case 'notSent':
-      case 'unknown':
-        return { kind: 'unknown', cause: sent.cause };
-    }
-    if (sent.status === 429) return { kind: 'unknown', cause: 'StarPago: too many requests (HTTP 429)', throttled: true, retryAfterMs: sent.retryAfterMs ?? 1000 };
+    const sent = await authorised('GET', `${joinUrl(config.baseUrl, config.queryPath)}?merOrderNo=${encodeURIComponent(payout.merchantReference)}`);
+    if (sent.kind === 'stop') return sent;
+    if (sent.kind === 'noToken') return { ...sent, kind: 'unknown' };
+    if (sent.kind !== 'answer') return queryFailure(sent, denied);
     if (sent.status === 404 || sent.status === 405) {
       // An unknown order is business code 404 in an HTTP 200 answer; an HTTP 404 means the path is wrong.
       return { kind: 'stop', code: `HTTP_${sent.status}`, message: `StarPago has no query endpoint at ${config.queryPath} (HTTP ${sent.status}): set providers.starpago.queryPath` };
     }
-    if (sent.status === 400 || sent.status === 403) return { kind: 'stop', code: `HTTP_${sent.status}`, message: `StarPago refused the query (HTTP ${sent.status}): check queryPath and the account's access` };
+    if (sent.status === 400) return { kind: 'stop', ...refusedQuery(sent.status) };
     if (sent.status !== 200) return { kind: 'unknown', cause: `query answered HTTP ${sent.status}` };
-    if (!isObject(sent.body)) return { kind: 'unknown', cause: 'query answered HTTP 200 with a body that is not JSON' };
-    const { code, msg, data } = envelope(sent.body);
+    const answer = parseLossless(sent.text);
+    if (!isObject(answer)) return { kind: 'unknown', cause: 'query answered HTTP 200 with a body that is not JSON' };
+    const { code, msg, data } = envelope(answer);
     if (code === '0') {
       if (!isObject(data) || textOf(field(data, 'status')) === undefined) return { kind: 'unknown', cause: 'query answered code 0 without data.status' };
       const other = anotherOrder(data, payout);
@@ -227,12 +200,12 @@ export function createAdapter(config: StarPagoConfig, ctx: AdapterContext): Star
   }
 
   async function balance(currency: string): Promise<BalanceReading | undefined> {
-    const sent = await send('GET', `${baseUrl}${config.balancePath}?currency=${encodeURIComponent(currency)}`);
+    const sent = await authorised('GET', `${joinUrl(config.baseUrl, config.balancePath)}?currency=${encodeURIComponent(currency)}`);
     if (sent.kind !== 'answer') {
       log.warn('starpago: balance not available', { cause: 'cause' in sent ? sent.cause : sent.message });
       return undefined;
     }
-    const { code, data } = envelope(sent.body);
+    const { code, data } = envelope(parseLossless(sent.text));
     if (sent.status !== 200 || code !== '0') {
       log.warn('starpago: balance not available', { status: sent.status, code });
       return undefined;

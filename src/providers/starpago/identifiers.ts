@@ -1,6 +1,7 @@
 // Check-digit algorithms of the national identifiers StarPago's Latin American rails use. Each is the
 // public standard of its issuer (Banxico CLABE, Receita Federal CPF/CNPJ, SII RUT, AFIP CUIT, BCRA CBU,
 // ISO 13616 IBAN, ISO/IEC 7812 Luhn); none of them is StarPago-specific.
+import { luhnValid } from '../luhn.ts';
 
 const digitsOf = (s: string) => Array.from(s, (c) => c.charCodeAt(0) - 48);
 
@@ -98,16 +99,5 @@ export function isValidIban(value: string, country?: string): boolean {
 
 /** Card numbers: 12–19 digits, Luhn. */
 export function isValidLuhn(value: string): boolean {
-  if (!/^\d{12,19}$/.test(value)) return false;
-  let sum = 0;
-  const d = digitsOf(value).reverse();
-  for (let i = 0; i < d.length; i++) {
-    let x = d[i]!;
-    if (i % 2 === 1) {
-      x *= 2;
-      if (x > 9) x -= 9;
-    }
-    sum += x;
-  }
-  return sum % 10 === 0;
+  return /^\d{12,19}$/.test(value) && luhnValid(value);
 }

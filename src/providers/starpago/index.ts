@@ -1,12 +1,10 @@
 // StarPago v3 payouts (Latin America). What is confirmed and what is assumed: README.md beside this file.
-import type { ProviderModule } from '../types.ts';
+import { defineProvider } from '../define.ts';
 import { createAdapter } from './client.ts';
-import { SANDBOX_APP_ID, SANDBOX_APP_SECRET, startStarPagoSandbox, starpagoSandboxSettingsSchema } from './sandbox.ts';
-import { deriveReference, referencePattern, rowRules, starpagoConfigSchema, type StarPagoConfig } from './schema.ts';
+import { SANDBOX_APP_ID, SANDBOX_APP_SECRET, startStarPagoSandbox, starpagoSandboxKit, starpagoSandboxSettingsSchema } from './sandbox.ts';
+import { deriveReference, referencePattern, rowRules, starpagoConfigSchema } from './schema.ts';
 
-export type { StarPagoConfig } from './schema.ts';
-
-export const starpagoProvider: ProviderModule<StarPagoConfig> = {
+export const starpagoProvider = defineProvider({
   id: 'starpago',
   configSchema: starpagoConfigSchema,
   credentials: [
@@ -22,12 +20,17 @@ export const starpagoProvider: ProviderModule<StarPagoConfig> = {
     notFoundWindowSeconds: 600,
     canReverse: true, // REFUNDED after PAID
   },
+  // v3 callbacks carry no documented signature: each one is only a trigger to query the order.
+  capabilities: { prepare: false, balance: true, preflight: false, callbacks: 'unsigned', callbackUrlRequired: false },
   rowRules,
+  // The reconciliation shows a USD equivalent per currency where the block configures `usdRate`.
+  usdRates: (config) => config.usdRate,
   deriveReference,
   referencePattern,
   createAdapter,
   startSandbox: startStarPagoSandbox,
   sandboxSettingsSchema: starpagoSandboxSettingsSchema,
+  sandboxKit: starpagoSandboxKit,
   sensitiveFields: [
     'appSecret',
     'app_secret',
@@ -47,4 +50,4 @@ export const starpagoProvider: ProviderModule<StarPagoConfig> = {
     'customerPhone',
     'customerEmail',
   ],
-};
+});

@@ -1,14 +1,10 @@
 // Lossless JSON for StarPago: amounts travel as JSON numbers (`"amount": 1500.00`, `"paidAmount": 12.5`),
-// so answers are parsed with every number kept as its literal text and requests are written with the
-// decimal text as a raw literal. No money value ever becomes a JS float.
+// so whole answers are parsed with every number kept as its literal text (a JsonNumber), and requests are
+// written by the shared writer (../raw-json.ts) with the decimal text as a raw literal. No money value
+// ever becomes a JS float.
+import { JsonNumber, writeJson } from '../raw-json.ts';
 
-/** A JSON number, kept exactly as written. */
-export class JsonNumber {
-  constructor(readonly text: string) {}
-  toString(): string {
-    return this.text;
-  }
-}
+export { JsonNumber };
 
 export type JsonValue = null | boolean | string | JsonNumber | JsonValue[] | JsonObject;
 export interface JsonObject {
@@ -119,25 +115,7 @@ export function parseLossless(text: string): JsonValue | undefined {
 
 /** Writes JSON; JsonNumber values are written as their literal text (a decimal amount stays exact). */
 export function stringifyLossless(value: JsonValue | undefined): string {
-  if (value === undefined || value === null) return 'null';
-  if (value instanceof JsonNumber) {
-    if (!isJsonNumberLiteral(value.text)) throw new RangeError(`not a JSON number literal: ${value.text}`);
-    return value.text;
-  }
-  if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map((v) => stringifyLossless(v)).join(',')}]`;
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(value)) {
-    if (v === undefined) continue;
-    parts.push(`${JSON.stringify(k)}:${stringifyLossless(v)}`);
-  }
-  return `{${parts.join(',')}}`;
-}
-
-export function isJsonNumberLiteral(text: string): boolean {
-  NUMBER.lastIndex = 0;
-  const m = NUMBER.exec(text);
-  return m !== null && m[0].length === text.length;
+  return writeJson(value);
 }
 
 export function isObject(v: JsonValue | undefined): v is JsonObject {

@@ -7,10 +7,12 @@ import { startSandboxServer, type SandboxReply, type SandboxRequest, type Sandbo
 import { defaultOutcomes, type OutcomeRule, type SandboxSettings, parseSandboxSettings } from '../../sandbox/settings.ts';
 import type { LedgerRecord } from '../../sandbox/ledger.ts';
 import { currencyExponent } from '../../validate/currencies.ts';
-import type { SandboxHandle, SandboxStartOptions } from '../types.ts';
+import type { SandboxHandle, SandboxKit, SandboxStartOptions } from '../types.ts';
 import { CREATE_PATH } from './client.ts';
+import { clabeCheckDigit } from './identifiers.ts';
 import { field, isObject, JsonNumber, parseLossless, stringifyLossless, textOf, type JsonObject, type JsonValue } from './json.ts';
-import { literalToMinor, minorToText } from './money.ts';
+import { exponentOf, literalToMinorUnits, minorToWire } from '../money.ts';
+import { seededDigits } from '../sandbox-kit.ts';
 import { checkCurrencyRules, referencePattern } from './schema.ts';
 import { signJwt, verifyJwt } from './sign.ts';
 import { TOKEN_PATH } from './token.ts';
@@ -79,6 +81,41 @@ function sameSecret(a: string, b: string): boolean {
   return crypto.timingSafeEqual(ha, hb);
 }
 
+/** An 18-digit CLABE with a valid Banxico check digit ending in `ending` (the digit before it is free). */
+function clabeEnding(seed: string, ending: string): string {
+  const head = `072180${seededDigits(seed, 7)}`; // 13 digits
+  for (let x = 0; x <= 9; x++) {
+    const first17 = `${head}${x}${ending.slice(0, 3)}`;
+    if (String(clabeCheckDigit(first17)) === ending[3]) return first17 + ending[3];
+  }
+  throw new Error(`no CLABE ends in ${ending}`);
+}
+
+/** How tests drive this sandbox: SPEI rows to a CLABE it pays or not, and its unsigned callbacks. */
+export const starpagoSandboxKit: SandboxKit = {
+  accountColumn: 'extra.clabe',
+  row: (seed, i, ending) => ({ amount: `${150 + i}.00`, currency: 'MXN', method: 'SPEI', 'extra.clabe': clabeEnding(`${seed}/${i}`, ending), 'extra.customerName': 'María López' }),
+  // A CLABE whose check digit is wrong: business code 400, nothing created.
+  refused: (seed, i) => {
+    const row = starpagoSandboxKit.row(seed, i, '1111');
+    const clabe = row['extra.clabe']!;
+    return { ...row, 'extra.clabe': clabe.slice(0, 17) + String((Number(clabe[17]) + 1) % 10) };
+  },
+  callback(payout, claim, variant, serial) {
+    // StarPago signs nothing: a forged callback cannot be told from a real one, and a tampered one is valid.
+    if (variant === 'forged') return undefined;
+    const status = variant === 'tampered' || claim === 'succeeded' ? 'PAID' : 'FAILED';
+    const now = Date.now();
+    const body = stringifyLossless(
+      obj({
+        orderNo: payout.providerRef, merOrderNo: payout.reference, status, amount: num(payout.amount), tradeCharge: num('1.50'),
+        currency: payout.currency, payMethod: 'SPEI', attach: '', createTime: num(now), updateTime: num(now + serial), message: null,
+      }),
+    );
+    return { body, headers: { 'content-type': 'application/json', 'user-agent': 'StarPago-Notify' } };
+  },
+};
+
 /** The beneficiary account the outcome rules look at: the first of these `extra` keys that is present. */
 const ACCOUNT_KEYS = ['clabe', 'accountNumber', 'pixKey', 'accountNo', 'account_number', 'cbu', 'cvu', 'iban', 'cardNo', 'address'];
 
@@ -95,7 +132,6 @@ export async function startStarPagoSandbox(options: SandboxStartOptions): Promis
 
   /** The fee per payout (settings.feeMinor, minor units of the payout's currency). */
   const fee = (_currency: string) => BigInt(live.feeMinor);
-  const exp = (currency: string) => currencyExponent(currency) ?? 2;
 
   function authorise(req: SandboxRequest): SandboxReply | undefined {
     const header = String(req.headers.authorization ?? '');
@@ -132,8 +168,8 @@ export async function startStarPagoSandbox(options: SandboxStartOptions): Promis
       merOrderNo: r.reference,
       status,
       amount: num(r.amount),
-      paidAmount: withPaid ? num(paid ? r.paidAmount : minorToText(0n, r.currency)) : undefined,
-      tradeCharge: num(minorToText(paid ? fee(r.currency) : 0n, r.currency)),
+      paidAmount: withPaid ? num(paid ? r.paidAmount : minorToWire(0n, r.currency)) : undefined,
+      tradeCharge: num(minorToWire(paid ? fee(r.currency) : 0n, r.currency)),
       tradeNo: withPaid && completed ? `CH${r.providerRef.slice(3)}` : undefined,
       currency: r.currency,
       payMethod: String(r.fields.payMethod ?? ''),
@@ -163,7 +199,7 @@ export async function startStarPagoSandbox(options: SandboxStartOptions): Promis
     if (!(amount instanceof JsonNumber)) return bad('amount must be a number');
     if (notifyUrl !== undefined && typeof notifyUrl !== 'string') return bad('notifyUrl must be a string');
     if (!isObject(extra)) return bad('extra must be an object');
-    const amountMinor = literalToMinor(amount.text, exp(currency));
+    const amountMinor = literalToMinorUnits(amount.text, exponentOf(currency));
     if (amountMinor === undefined) return bad(`amount has more decimals than ${currency} allows`);
     if (amountMinor <= 0n) return bad('amount must be positive');
     const row: Record<string, string> = { method: payMethod, amount: amount.text };
@@ -177,7 +213,7 @@ export async function startStarPagoSandbox(options: SandboxStartOptions): Promis
     const account = ACCOUNT_KEYS.map((k) => textOf(field(extra, k))).find((v) => v !== undefined && v !== '') ?? '';
     const result = ledgerRef.server!.ledger.create({
       reference: merOrderNo,
-      amount: minorToText(amountMinor, currency),
+      amount: minorToWire(amountMinor, currency),
       currency,
       account,
       fields: { payMethod, extra: Object.fromEntries(Object.entries(extra)) },
@@ -217,18 +253,18 @@ export async function startStarPagoSandbox(options: SandboxStartOptions): Promis
   }
 
   function balanceOf(currency: string): JsonObject {
-    const e = exp(currency);
-    let available = literalToMinor(live.balances[currency] ?? '0', e) ?? 0n;
+    const e = exponentOf(currency);
+    let available = literalToMinorUnits(live.balances[currency] ?? '0', e) ?? 0n;
     let frozen = 0n;
     for (const r of ledgerRef.server!.ledger.all) {
       if (r.currency !== currency) continue;
-      const amount = literalToMinor(r.amount, e) ?? 0n;
-      const paid = literalToMinor(r.paidAmount, e) ?? 0n;
+      const amount = literalToMinorUnits(r.amount, e) ?? 0n;
+      const paid = literalToMinorUnits(r.paidAmount, e) ?? 0n;
       if (r.state === 'succeeded') available -= paid + fee(currency);
       else if (r.state === 'reversed') available -= fee(currency);
       else if (r.state === 'processing') frozen += amount + fee(currency);
     }
-    return obj({ currency, balance: num(minorToText(available - frozen, currency)), frozenBalance: num(minorToText(frozen, currency)) });
+    return obj({ currency, balance: num(minorToWire(available - frozen, currency)), frozenBalance: num(minorToWire(frozen, currency)) });
   }
 
   function balance(req: SandboxRequest): SandboxReply {

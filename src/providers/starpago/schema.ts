@@ -23,7 +23,7 @@ export const starpagoConfigSchema = providerBlockBase.extend({
   tokenRefreshBeforeSeconds: z.number().min(0).default(60),
   /**
    * USD value of one unit of a currency, as decimal text ({"MXN": "0.055"}): the reconciliation adds a
-   * USD equivalent per currency. Optional; read by the engine's reporter.
+   * USD equivalent per currency. Optional; declared as the module's usdRates (index.ts).
    */
   usdRate: z.record(z.string().regex(/^[A-Z]{3,5}$/), z.string().regex(DECIMAL_TEXT, 'decimal text, e.g. "0.055"')).optional(),
   /** The docs' examples send `User-Agent: apiHttp` on every call [C]. */

@@ -21,12 +21,13 @@ export const COMPLETED: ReadonlySet<string> = new Set(['PAID', 'FAILED', 'EXPIRE
 /** Statuses whose `paidAmount` is an amount that reached the beneficiary. */
 export const PAID_OUT: ReadonlySet<string> = new Set(['PAID', 'REFUNDED']);
 
-const table = statusTable(STATUS_TABLE, upperTrimmed);
+/** Looked up trimmed and upper-cased. */
+export const orderStatusTable = statusTable(STATUS_TABLE, upperTrimmed);
 
 /**
  * Maps a raw status. An unmapped value (a status StarPago adds later) is `pending` with known=false: the
  * client logs it once and keeps polling, so the poll deadline turns it into needs_review rather than a guess.
  */
 export function mapStatus(raw: string): MappedStatus {
-  return table.map(raw);
+  return orderStatusTable.map(raw);
 }

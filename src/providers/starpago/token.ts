@@ -1,6 +1,6 @@
 // The Bearer token: fetched with client credentials, cached, refreshed before it expires, and shared by
 // concurrent callers (one token request in flight at a time).
-import { httpCall } from '../http.ts';
+import { joinUrl, send } from '../http.ts';
 import { field, isObject, JsonNumber, parseLossless, textOf } from './json.ts';
 import { jwtExpiryMs, tokenRequestBody } from './sign.ts';
 
@@ -65,27 +65,25 @@ export class TokenSource {
     if (!appId || !appSecret) return { kind: 'stop', code: 'CONFIG', message: 'providers.starpago needs appId and appSecret' };
     this.requests++;
     const sentAt = this.now();
-    const res = await httpCall({
+    const res = await send({
       method: 'POST',
-      url: this.options.baseUrl + TOKEN_PATH,
+      url: joinUrl(this.options.baseUrl, TOKEN_PATH),
       headers: { 'Content-Type': 'application/json', 'User-Agent': this.options.userAgent },
       body: tokenRequestBody(appId, appSecret),
       timeoutMs: this.options.timeoutMs,
     });
-    if (res.kind !== 'answer') return { kind: 'transient', cause: `token request: ${res.cause}` };
-    if (res.status === 429) {
-      return { kind: 'transient', cause: 'token request throttled (HTTP 429)', throttled: true, ...(res.retryAfterMs !== undefined ? { retryAfterMs: res.retryAfterMs } : {}) };
-    }
-    if (res.status >= 500) return { kind: 'transient', cause: `token request answered HTTP ${res.status}` };
+    if (res.kind === 'throttled') return { kind: 'transient', cause: 'token request throttled (HTTP 429)', throttled: true, retryAfterMs: res.retryAfterMs };
+    if (res.kind === 'notSent' || res.kind === 'unknown') return { kind: 'transient', cause: `token request: ${res.cause}` };
+    const { status } = res;
     const body = parseLossless(res.text);
     const code = textOf(field(body, 'code'));
     const msg = textOf(field(body, 'msg')) ?? textOf(field(body, 'message')) ?? '';
-    if (res.status !== 200 || code !== '0') {
+    if (status !== 200 || code !== '0') {
       // 4xx or a non-zero business code: the credentials (or the host) are wrong. Retrying cannot help.
       return {
         kind: 'stop',
-        code: `TOKEN_${code ?? res.status}`,
-        message: `StarPago refused the token request (HTTP ${res.status}${code ? `, code ${code}` : ''}${msg ? `: ${msg}` : ''}): check appId/appSecret and baseUrl`,
+        code: `TOKEN_${code ?? status}`,
+        message: `StarPago refused the token request (HTTP ${status}${code ? `, code ${code}` : ''}${msg ? `: ${msg}` : ''}): check appId/appSecret and baseUrl`,
       };
     }
     const data = field(body, 'data');

@@ -1,11 +1,12 @@
 // Starpay (Wallyt) Merchant Disbursement API, Philippines, PHP. README.md says what is confirmed and
 // what is assumed; every assumption is a config key (schema.ts).
-import type { ProviderModule } from '../types.ts';
+import { defineProvider } from '../define.ts';
 import { createAdapter } from './client.ts';
-import { SANDBOX_MCH_ID, TEST_MERCHANT_PRIVATE_KEY, TEST_PLATFORM_PUBLIC_KEY, startStarpaySandbox, starpaySandboxSettingsSchema } from './sandbox.ts';
-import { deriveReference, referencePattern, rowRules, starpayConfigSchema, type StarpayConfig } from './schema.ts';
+import { startStarpaySandbox, starpaySandboxKit, starpaySandboxSettingsSchema } from './sandbox.ts';
+import { SANDBOX_MCH_ID, TEST_MERCHANT_PRIVATE_KEY, TEST_PLATFORM_PUBLIC_KEY } from './sandbox-keys.ts';
+import { deriveReference, referencePattern, rowRules, starpayConfigSchema } from './schema.ts';
 
-export const starpayProvider: ProviderModule<StarpayConfig> = {
+export const starpayProvider = defineProvider({
   id: 'starpay',
   configSchema: starpayConfigSchema,
   credentials: [
@@ -22,11 +23,14 @@ export const starpayProvider: ProviderModule<StarpayConfig> = {
     notFoundWindowSeconds: 60,
     canReverse: true,
   },
+  // The bank list and Scan QR are checked before anything is sent; notifications are platform-signed.
+  capabilities: { prepare: false, balance: true, preflight: true, callbacks: 'signed', callbackUrlRequired: false },
   rowRules,
   deriveReference,
   referencePattern,
   createAdapter,
   startSandbox: startStarpaySandbox,
   sandboxSettingsSchema: starpaySandboxSettingsSchema,
+  sandboxKit: starpaySandboxKit,
   sensitiveFields: ['privateKey', 'platformPrivateKey', 'signature', 'acctNo', 'acctName', 'acctMiddleName', 'acctLastName', 'qrCode'],
-};
+});

@@ -6,6 +6,7 @@ import { credential, providerBlockBase } from '../../config/provider-block.ts';
 import type { CanonicalStatus, ColumnSpec, RowIssue, RowRules } from '../types.ts';
 import { loadPrivateKey, loadPublicKey } from './sign.ts';
 
+/** The hosts a live block's baseUrl names (paths start with a slash). */
 export const UAT_BASE_URL = 'https://financeapi-uat.wallyt.net/finance-payment-service';
 export const PROD_BASE_URL = 'https://financeapi.wallytglobal.com/finance-payment-service';
 
@@ -82,10 +83,6 @@ export const starpayConfigSchema = providerBlockBase.extend({
 
 export type StarpayConfig = z.infer<typeof starpayConfigSchema>;
 
-/** The base URL without a trailing slash (paths start with one). UAT_BASE_URL / PROD_BASE_URL are the hosts. */
-export function resolveBaseUrl(baseUrl: string): string {
-  return baseUrl.replace(/\/+$/, '');
-}
 
 // ---- merchant reference (msgId) ----------------------------------------------------------------------
 

@@ -5,23 +5,19 @@
 // Signatures are over bytes, not over objects: the client builds the request text once, signs it and sends
 // those bytes; the verifier takes the member's text exactly as it appears in the body (never re-serialised).
 import crypto from 'node:crypto';
+import { JsonNumber, topLevelMembers, writeJsonObject } from '../raw-json.ts';
 
 /** A JSON number written as-is into the request text (an amount in centavos): no float round-trip. */
-export class RawJsonNumber {
-  constructor(readonly text: string) {
-    if (!/^-?\d+(\.\d+)?$/.test(text)) throw new RangeError('not a JSON number literal');
-  }
-}
+export { JsonNumber as RawJsonNumber };
 
-export type RequestValue = string | RawJsonNumber;
+export type RequestValue = string | JsonNumber;
 
 /**
  * The request object as JSON text, fields in the given order, compact (2.2: "not pretty-printed";
  * "the order of fields used for signing must be exactly the same as the order in the final payload").
  */
 export function requestJson(fields: readonly (readonly [string, RequestValue])[]): string {
-  const parts = fields.map(([key, value]) => `${JSON.stringify(key)}:${value instanceof RawJsonNumber ? value.text : JSON.stringify(value)}`);
-  return `{${parts.join(',')}}`;
+  return writeJsonObject(fields);
 }
 
 /** The literal body: the signed text goes in byte for byte. */
@@ -73,43 +69,6 @@ export function verify(text: string, signature: unknown, publicKey: crypto.KeyOb
 
 // ---- exact member text of a JSON body ---------------------------------------------------------------
 
-const WS = new Set([' ', '\t', '\n', '\r']);
-
-function skipWs(s: string, i: number): number {
-  while (i < s.length && WS.has(s[i]!)) i++;
-  return i;
-}
-
-function endOfString(s: string, i: number): number {
-  // s[i] is the opening quote
-  for (let j = i + 1; j < s.length; j++) {
-    if (s[j] === '\\') j++;
-    else if (s[j] === '"') return j + 1;
-  }
-  throw new Error('unterminated string');
-}
-
-function endOfValue(s: string, i: number): number {
-  const c = s[i];
-  if (c === '"') return endOfString(s, i);
-  if (c === '{' || c === '[') {
-    let depth = 0;
-    for (let j = i; j < s.length; j++) {
-      const d = s[j];
-      if (d === '"') j = endOfString(s, j) - 1;
-      else if (d === '{' || d === '[') depth++;
-      else if (d === '}' || d === ']') {
-        depth--;
-        if (depth === 0) return j + 1;
-      }
-    }
-    throw new Error('unterminated value');
-  }
-  let j = i;
-  while (j < s.length && !WS.has(s[j]!) && s[j] !== ',' && s[j] !== '}' && s[j] !== ']') j++;
-  return j;
-}
-
 export interface SignedBody {
   /** The parsed body. */
   body: Record<string, unknown>;
@@ -135,26 +94,11 @@ export function readSignedBody(raw: string, member: 'request' | 'response'): Sig
     return undefined;
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
-  // The body is valid JSON, so a plain scan of its top-level members is safe.
-  let span: [number, number] | undefined;
-  let i = skipWs(text, 0) + 1; // past '{'
-  for (;;) {
-    i = skipWs(text, i);
-    if (text[i] === '}') break;
-    const keyEnd = endOfString(text, i);
-    const key = JSON.parse(text.slice(i, keyEnd)) as string;
-    i = skipWs(text, keyEnd) + 1; // past ':'
-    i = skipWs(text, i);
-    const valueEnd = endOfValue(text, i);
-    if (key === member) {
-      if (span) return undefined; // two members of the same name: which one was signed is ambiguous
-      span = [i, valueEnd];
-    }
-    i = skipWs(text, valueEnd);
-    if (text[i] === ',') i++;
-  }
-  if (!span) return undefined;
-  const memberText = text.slice(span[0], span[1]);
+  // The body is valid JSON, so its top-level members are read as written; two members of the same name
+  // make it ambiguous which one was signed.
+  const named = (topLevelMembers(text) ?? []).filter((m) => m.name === member);
+  if (named.length !== 1) return undefined;
+  const memberText = named[0]!.raw;
   const body = parsed as Record<string, unknown>;
   const inner = body[member];
   if (typeof inner === 'string') {

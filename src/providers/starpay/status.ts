@@ -22,13 +22,18 @@ const builtIn = statusTable(TRX_STATES, upperTrimmed);
 /** One table per overrides object (the config's `trxStates`), built on first use. */
 const withOverrides = new WeakMap<object, StatusTable>();
 
-/** Maps a raw trxState (compared upper-case, trimmed); overrides come from config `trxStates` and win. */
-export function mapTrxState(raw: string, overrides: Readonly<Record<string, CanonicalStatus>> = {}): MappedState {
-  if (Object.keys(overrides).length === 0) return builtIn.map(raw);
+/** The trxState table (compared upper-case, trimmed) with config `trxStates`, which win. */
+export function trxStateTable(overrides: Readonly<Record<string, CanonicalStatus>> = {}): StatusTable {
+  if (Object.keys(overrides).length === 0) return builtIn;
   let table = withOverrides.get(overrides);
   if (!table) {
     table = statusTable([...Object.entries(TRX_STATES), ...Object.entries(overrides)], upperTrimmed);
     withOverrides.set(overrides, table);
   }
-  return table.map(raw);
+  return table;
+}
+
+/** Maps a raw trxState; overrides come from config `trxStates` and win. */
+export function mapTrxState(raw: string, overrides: Readonly<Record<string, CanonicalStatus>> = {}): MappedState {
+  return trxStateTable(overrides).map(raw);
 }

@@ -1,40 +1,25 @@
-// Vexora adapter: build → sign → send → classify. Request success (`code` 0000) is not payout success:
-// the payout's state is always read from data.status (PROVIDERS.md §5).
-import { httpCall, parseJson, type HttpResult } from '../http.ts';
-import { topLevelMembers } from '../raw-json.ts';
-import { literalToMinor } from '../../validate/money.ts';
-import type {
-  AdapterContext,
-  CallbackRequest,
-  CallbackVerdict,
-  PayoutRequest,
-  ProviderAdapter,
-  QueryOutcome,
-  StatusReading,
-  SubmitOutcome,
-} from '../types.ts';
+// Vexora adapter: build → sign → send → interpret. Request success (`code` 0000) is not payout success:
+// the payout's state is always read from data.status (PROVIDERS.md §5). Transport, 429, 401/403 and 5xx
+// are classified by http.ts; this file reads Vexora's own codes only.
+import { deniedStop, joinUrl, parseJsonObject, queryFailure, send, submitFailure, type Reply } from '../http.ts';
+import { wireToMinor } from '../money.ts';
+import { literalFields } from '../raw-json.ts';
+import { statusReader } from '../status-table.ts';
+import type { AdapterContext, CallbackRequest, CallbackVerdict, PayoutRequest, ProviderAdapter, QueryOutcome, StatusReading, SubmitOutcome } from '../types.ts';
 import { beneficiaryFields, countryProfiles, type VexoraConfig } from './schema.ts';
 import { signedBody, vexoraSignMatches } from './sign.ts';
 import { vexoraStatusTable } from './status.ts';
 
-interface VexoraAnswer {
-  code?: string;
-  msg?: string;
-  success?: boolean | string;
-  data?: {
-    tradeNo?: string;
-    platFormTradeNo?: string;
-    status?: unknown;
-    message?: string;
-    amount?: string | number;
-    payAmount?: string | number;
-  };
+interface VexoraData {
+  tradeNo?: string;
+  platFormTradeNo?: string;
+  status?: unknown;
+  message?: string;
+  amount?: string | number;
+  payAmount?: string | number;
 }
 
-type TransportFailure =
-  | { kind: 'notSent'; cause: string; throttled?: boolean; retryAfterMs?: number }
-  | { kind: 'unknown'; cause: string }
-  | { kind: 'stop'; code: string; message: string };
+const denied = deniedStop('Vexora refused the merchant credentials: check merchantNo and secret');
 
 /** Whole amounts are sent without decimals where the country accepts integers only ("1500", not "1500.00"). */
 function wireAmount(config: VexoraConfig, payout: PayoutRequest): string {
@@ -45,60 +30,55 @@ function wireAmount(config: VexoraConfig, payout: PayoutRequest): string {
   return payout.amount;
 }
 
+/** The envelope of an answer: request-level `code`, `msg` and the payout `data`. */
+function envelopeOf(reply: Extract<Reply, { kind: 'answer' }>): { code: string; msg: string; data?: VexoraData } | undefined {
+  const body = parseJsonObject(reply.text);
+  if (!body) return undefined;
+  const data = body.data && typeof body.data === 'object' ? (body.data as VexoraData) : undefined;
+  return { code: String(body.code ?? ''), msg: typeof body.msg === 'string' ? body.msg : '', data };
+}
+
 export function createVexoraAdapter(config: VexoraConfig, ctx: AdapterContext): ProviderAdapter {
   const merchantNo = config.merchantNo ?? '';
   const secret = config.secret ?? '';
   const timeoutMs = config.timeoutSeconds * 1000;
-  const statuses = vexoraStatusTable({ successCodes: config.successCodes, pendingCodes: config.pendingCodes, failedCodes: config.failedCodes });
-  const warnedStatuses = new Set<string>();
+  // Kept pending, never guessed final: the poll deadline sends the row to needs_review.
+  const readStatus = statusReader(
+    vexoraStatusTable({ successCodes: config.successCodes, pendingCodes: config.pendingCodes, failedCodes: config.failedCodes }),
+    ctx.log,
+    'vexora status not recognised: kept pending',
+  );
+  const unreadable = (reply: { status: number }) => `unreadable answer (HTTP ${reply.status})`;
 
-  function post(path: string, fields: Record<string, string>): Promise<HttpResult> {
-    return httpCall({
+  /** sign → send: the signed JSON body, with the merchant header every call carries. */
+  function post(path: string, fields: Record<string, string>): Promise<Reply> {
+    return send({
       method: 'POST',
-      url: config.baseUrl.replace(/\/$/, '') + path,
+      url: joinUrl(config.baseUrl, path),
       headers: { 'content-type': 'application/json', merchantNo },
       body: signedBody(fields, secret),
       timeoutMs,
     });
   }
 
-  function reading(data: NonNullable<VexoraAnswer['data']>, currency: string): StatusReading {
+  function reading(data: VexoraData, currency: string): StatusReading {
     const raw = typeof data.status === 'string' ? data.status : data.status === undefined || data.status === null ? '' : String(data.status);
-    const { canonical, known } = statuses.map(raw);
-    if (!known && !warnedStatuses.has(raw)) {
-      // Kept pending, never guessed final: the poll deadline sends the row to needs_review.
-      warnedStatuses.add(raw);
-      ctx.log.warn('vexora status not recognised: kept pending', { rawStatus: raw === '' ? '(missing)' : raw });
-    }
-    const paid = data.payAmount ?? data.amount;
+    const { canonical } = readStatus(raw);
     return {
       canonical,
       raw,
       providerRef: data.platFormTradeNo,
-      paidAmountMinor: canonical === 'succeeded' ? literalToMinor(paid, currency) : undefined,
+      paidAmountMinor: canonical === 'succeeded' ? wireToMinor(data.payAmount ?? data.amount, currency) : undefined,
       errorCode: canonical === 'failed' ? raw : undefined,
       message: data.message,
     };
-  }
-
-  /** Answers every call shares: throttling, auth and unparseable bodies. */
-  function classifyTransport(result: HttpResult): { answer: VexoraAnswer } | { outcome: TransportFailure } {
-    if (result.kind === 'notSent') return { outcome: { kind: 'notSent', cause: result.cause } };
-    if (result.kind === 'unknown') return { outcome: { kind: 'unknown', cause: result.cause } };
-    if (result.status === 429)
-      return { outcome: { kind: 'notSent', cause: 'rate limited (HTTP 429)', throttled: true, retryAfterMs: result.retryAfterMs ?? 1000 } };
-    if (result.status === 401 || result.status === 403)
-      return { outcome: { kind: 'stop', code: `HTTP ${result.status}`, message: 'Vexora refused the merchant credentials: check merchantNo and secret' } };
-    if (result.status >= 500) return { outcome: { kind: 'unknown', cause: `HTTP ${result.status}` } };
-    const answer = parseJson(result.text) as VexoraAnswer | undefined;
-    if (!answer || typeof answer !== 'object') return { outcome: { kind: 'unknown', cause: `unreadable answer (HTTP ${result.status})` } };
-    return { answer };
   }
 
   return {
     id: 'vexora',
 
     async submit(payout: PayoutRequest): Promise<SubmitOutcome> {
+      // build
       const fields: Record<string, string> = {
         timestamp: String(Date.now()),
         tradeNo: payout.merchantReference,
@@ -107,45 +87,43 @@ export function createVexoraAdapter(config: VexoraConfig, ctx: AdapterContext): 
       };
       if (ctx.callbackUrl) fields.notifyUrl = ctx.callbackUrl;
       if (payout.fields.note) fields.remark = payout.fields.note;
-      const classified = classifyTransport(await post(config.createPath, fields));
-      if ('outcome' in classified) return classified.outcome;
-      const { answer } = classified;
-      const code = String(answer.code ?? '');
+      // sign → send
+      const reply = await post(config.createPath, fields);
+      if (reply.kind !== 'answer') return submitFailure(reply, denied);
+      // interpret
+      const answer = envelopeOf(reply);
+      if (!answer) return { kind: 'unknown', cause: unreadable(reply) };
+      const { code, msg } = answer;
       if (code === '0000') {
         // Accepted: the payout exists even if the answer carries no data to read a status from.
         if (answer.data?.status) return { kind: 'accepted', reading: reading(answer.data, payout.currency) };
         return { kind: 'unknown', cause: 'accepted (0000) without a payout status' };
       }
-      if (config.merchantCodes.includes(code))
-        return { kind: 'stop', code, message: 'Vexora does not know this merchant: check merchantNo and the base URL' };
+      if (config.merchantCodes.includes(code)) return { kind: 'stop', code, message: 'Vexora does not know this merchant: check merchantNo and the base URL' };
       if (config.duplicateCodes.includes(code)) return { kind: 'unknown', cause: `duplicate tradeNo (${code})`, alreadyCreated: true };
-      if (config.badSignCodes.includes(code))
-        return { kind: 'stop', code, message: 'Vexora rejected the signature: check the secret and merchantNo' };
+      if (config.badSignCodes.includes(code)) return { kind: 'stop', code, message: 'Vexora rejected the signature: check the secret and merchantNo' };
       if (config.systemErrorCodes.includes(code)) return { kind: 'unknown', cause: `provider system error ${code}` };
-      if (config.rejectCodes.includes(code)) return { kind: 'rejected', code, message: String(answer.msg ?? 'rejected') };
+      if (config.rejectCodes.includes(code)) return { kind: 'rejected', code, message: msg || 'rejected' };
       // Vexora's code table is unknown: a code nobody decided on may still have created the payout, so the
       // row is asked about by tradeNo before anything else happens to it.
-      return { kind: 'unknown', cause: `create answered code ${code || '(none)'} ${answer.msg ?? ''}`.trim() };
+      return { kind: 'unknown', cause: `create answered code ${code || '(none)'} ${msg}`.trim() };
     },
 
     async query(payout: PayoutRequest): Promise<QueryOutcome> {
-      const fields = { timestamp: String(Date.now()), tradeNo: payout.merchantReference };
-      const classified = classifyTransport(await post(config.queryPath, fields));
-      if ('outcome' in classified) {
-        const o = classified.outcome;
-        return o.kind === 'notSent' ? { kind: 'unknown', cause: o.cause, throttled: o.throttled, retryAfterMs: o.retryAfterMs } : o;
-      }
-      const { answer } = classified;
-      const code = String(answer.code ?? '');
+      const reply = await post(config.queryPath, { timestamp: String(Date.now()), tradeNo: payout.merchantReference });
+      if (reply.kind !== 'answer') return queryFailure(reply, denied);
+      const answer = envelopeOf(reply);
+      if (!answer) return { kind: 'unknown', cause: unreadable(reply) };
+      const { code, msg } = answer;
       if (code === '0000' && answer.data) return { kind: 'status', reading: reading(answer.data, payout.currency) };
-      if (config.notFoundCodes.includes(code)) return { kind: 'notFound', cause: `${code} ${answer.msg ?? ''}`.trim() };
+      if (config.notFoundCodes.includes(code)) return { kind: 'notFound', cause: `${code} ${msg}`.trim() };
       if (config.badSignCodes.includes(code)) return { kind: 'stop', code, message: 'Vexora rejected the signature: check the secret' };
       if (config.merchantCodes.includes(code)) return { kind: 'stop', code, message: 'Vexora does not know this merchant: check merchantNo' };
-      return { kind: 'unknown', cause: `query answered ${code || 'no code'} ${answer.msg ?? ''}`.trim() };
+      return { kind: 'unknown', cause: `query answered ${code || 'no code'} ${msg}`.trim() };
     },
 
     verifyCallback(request: CallbackRequest): CallbackVerdict {
-      const literals = webhookLiterals(request.rawBody.toString('utf8'));
+      const literals = literalFields(request.rawBody.toString('utf8'));
       if ('reason' in literals) return { ok: false, reason: literals.reason };
       const { fields, strings } = literals;
       const tradeNo = strings.get('tradeNo') ?? '';
@@ -158,32 +136,4 @@ export function createVexoraAdapter(config: VexoraConfig, ctx: AdapterContext): 
 
     callbackAck: { status: 200, contentType: 'text/plain', body: 'OK' },
   };
-}
-
-/**
- * A webhook's top-level fields as the literal text received, for the sign: a string's content, a number as
- * written (`100.00` stays `100.00`, where JSON.parse would make it 100), `true`/`false`, a nested value as its
- * JSON text; `null` is left out like an empty value. A field named twice is refused: one value could be
- * signed and another read. `strings` holds the fields that were JSON strings (tradeNo, status).
- */
-function webhookLiterals(text: string): { fields: Record<string, string>; strings: Map<string, string> } | { reason: string } {
-  if (parseJson(text) === undefined) return { reason: 'body is not JSON' };
-  const members = topLevelMembers(text);
-  if (!members) return { reason: 'body is not a JSON object' };
-  // No prototype: a member named __proto__ is a field like any other.
-  const fields = Object.create(null) as Record<string, string>;
-  const strings = new Map<string, string>();
-  const seen = new Set<string>();
-  for (const { name, raw } of members) {
-    if (seen.has(name)) return { reason: `"${name}" appears more than once` };
-    seen.add(name);
-    if (raw === 'null') continue;
-    if (raw.startsWith('"')) {
-      const value = parseJson(raw);
-      if (typeof value !== 'string') return { reason: `"${name}" is not a valid string` };
-      fields[name] = value;
-      strings.set(name, value);
-    } else fields[name] = raw;
-  }
-  return { fields, strings };
 }

@@ -1,12 +1,12 @@
 // Vexora (disbursements by country; Argentina is the seed's field set).
-import type { ProviderModule } from '../types.ts';
+import { defineProvider } from '../define.ts';
 import { createVexoraAdapter } from './client.ts';
-import { startVexoraSandbox, vexoraSandboxSettingsSchema, VEXORA_SANDBOX_MERCHANT_NO, VEXORA_SANDBOX_SECRET } from './sandbox.ts';
-import { deriveVexoraReference, vexoraConfigSchema, vexoraRowRules, type VexoraConfig } from './schema.ts';
+import { startVexoraSandbox, vexoraSandboxKit, vexoraSandboxSettingsSchema, VEXORA_SANDBOX_MERCHANT_NO, VEXORA_SANDBOX_SECRET } from './sandbox.ts';
+import { deriveVexoraReference, vexoraConfigSchema, vexoraRowRules } from './schema.ts';
 
-export const vexoraProvider: ProviderModule<VexoraConfig> = {
+export const vexoraProvider = defineProvider({
   id: 'vexora',
-  configSchema: vexoraConfigSchema as never,
+  configSchema: vexoraConfigSchema,
   credentials: [
     { key: 'merchantNo', sandboxValue: VEXORA_SANDBOX_MERCHANT_NO, secret: false },
     { key: 'secret', sandboxValue: VEXORA_SANDBOX_SECRET, secret: true },
@@ -21,11 +21,14 @@ export const vexoraProvider: ProviderModule<VexoraConfig> = {
     notFoundWindowSeconds: 300,
     canReverse: false,
   },
+  // notifyUrl is mandatory on every disbursement page; webhooks carry the same MD5 sign as requests.
+  capabilities: { prepare: false, balance: false, preflight: false, callbacks: 'signed', callbackUrlRequired: true },
   rowRules: vexoraRowRules,
   deriveReference: deriveVexoraReference,
   referencePattern: { pattern: /^[A-Za-z0-9_-]{1,64}$/, hint: 'letters, digits, - and _, at most 64' },
   createAdapter: createVexoraAdapter,
   startSandbox: startVexoraSandbox,
   sandboxSettingsSchema: vexoraSandboxSettingsSchema,
+  sandboxKit: vexoraSandboxKit,
   sensitiveFields: ['secret', 'sign', 'accountNo', 'bankNumber', 'bankAccountNo', 'mobile'],
-};
+});

@@ -1,6 +1,6 @@
 // Vexora sign (PROVIDERS.md §5, Decisions): non-empty body fields except `sign`, sorted by name (ASCII),
 // concatenated as key=value with no separator, app secret appended, lowercase hex MD5.
-import crypto from 'node:crypto';
+import { hexDigest, hexSignatureMatches } from '../digest.ts';
 
 export function vexoraSign(fields: Readonly<Record<string, unknown>>, secret: string): string {
   const text =
@@ -10,15 +10,12 @@ export function vexoraSign(fields: Readonly<Record<string, unknown>>, secret: st
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
       .map((k) => `${k}=${String(fields[k])}`)
       .join('') + secret;
-  return crypto.createHash('md5').update(text, 'utf8').digest('hex');
+  return hexDigest('md5', text);
 }
 
 /** Constant-time comparison of a received sign with the expected one. */
 export function vexoraSignMatches(fields: Readonly<Record<string, unknown>>, secret: string): boolean {
-  const received = fields.sign;
-  if (typeof received !== 'string' || !/^[0-9a-fA-F]{32}$/.test(received)) return false;
-  const expected = vexoraSign(fields, secret);
-  return crypto.timingSafeEqual(Buffer.from(received.toLowerCase()), Buffer.from(expected));
+  return hexSignatureMatches(fields.sign, vexoraSign(fields, secret));
 }
 
 /** The exact body sent: fields in the order built, then `sign`; values are all strings (signed as sent). */

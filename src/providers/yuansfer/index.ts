@@ -1,11 +1,12 @@
 // Yuansfer (now Pockyt) Payouts v3, USD bank payouts to registered payees. See README.md for what is
 // confirmed and what is assumed.
-import type { ProviderModule } from '../types.ts';
+import { defineProvider } from '../define.ts';
 import { createAdapter } from './client.ts';
-import { startYuansferSandbox, SANDBOX_CREDENTIALS } from './sandbox.ts';
-import { deriveReference, referencePattern, rowRules, yuansferConfigSchema, type YuansferConfig } from './schema.ts';
+import { SANDBOX_CREDENTIALS } from './sandbox-credentials.ts';
+import { startYuansferSandbox, yuansferSandboxKit } from './sandbox.ts';
+import { deriveReference, referencePattern, rowRules, yuansferConfigSchema } from './schema.ts';
 
-export const yuansferProvider: ProviderModule<YuansferConfig> = {
+export const yuansferProvider = defineProvider({
   id: 'yuansfer',
   configSchema: yuansferConfigSchema,
   credentials: [
@@ -27,13 +28,16 @@ export const yuansferProvider: ProviderModule<YuansferConfig> = {
     // `returned` may follow `success`.
     canReverse: true,
   },
+  // A payee is registered (and its bank account added) once before its first payout; IPNs carry verifySign.
+  capabilities: { prepare: true, balance: true, preflight: false, callbacks: 'signed', callbackUrlRequired: false },
   rowRules,
   deriveReference,
   referencePattern,
   createAdapter,
   startSandbox: startYuansferSandbox,
+  sandboxKit: yuansferSandboxKit,
   sensitiveFields: [
     'token', 'verifySign', 'accountToken', 'account_token', 'bankAccountId', 'account_number', 'cardNumber',
     'dateOfBirth', 'date_of_birth', 'email', 'phone', 'mobile', 'street',
   ],
-};
+});

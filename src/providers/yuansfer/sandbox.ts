@@ -2,136 +2,30 @@
 // account records, Pockyt-Request-ID replays, asynchronous settlement through the shared ledger, and
 // form-encoded IPNs signed with verifySign to the ipnUrl given in the transfer.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { LedgerRecord, LedgerState } from '../../sandbox/ledger.ts';
 import { startSandboxServer, type SandboxContext, type SandboxReply, type SandboxRequest, type SandboxRoute, type SandboxServer } from '../../sandbox/server.ts';
 import { parseSandboxSettings } from '../../sandbox/settings.ts';
+import { parseJsonObject } from '../http.ts';
 import type { SandboxHandle, SandboxStartOptions } from '../types.ts';
 import { amountText, parseAmountMinor } from './amount.ts';
-import { PATHS } from './client.ts';
+import { PATHS } from './call.ts';
+import { PayeeBook, type BankAccount, type Customer, type PayeeStats } from './sandbox-payees.ts';
+
+export type { PayeeStats } from './sandbox-payees.ts';
 import { isValidEmail, isValidRoutingNumber, parseIsoDate, RET } from './schema.ts';
 import { apiTimestamp, TIMESTAMP_PATTERN, verifySign, verifySignMatches } from './sign.ts';
+import { FORM_HEADERS, ipnParams } from './sandbox-ipn.ts';
+import { PAYEE_STATS_PATH, SANDBOX_CREDENTIALS, SEEDED_PAYEE } from './sandbox-credentials.ts';
 
-/** Built-in sandbox credentials (the merchant and store of the docs' examples; the token is ours). */
-export const SANDBOX_CREDENTIALS = {
-  merchantNo: '202333',
-  storeNo: '301854',
-  token: 'sandbox-yuansfer-token-5cbfb079f15b1501',
-} as const;
+export { yuansferSandboxKit } from './sandbox-ipn.ts';
 
-/** A payee registered in every sandbox from the start (the docs' John Doe), for rows naming customer_no. */
-export const SEEDED_PAYEE = {
-  customerNo: '2000305228292319592008',
-  customerCode: '1665425123',
-  accountToken: '2010305228303182765718',
-  accountTag: '1a52692711',
-  routingNumber: '101089292',
-  accountNumber: '7861053298',
-} as const;
+export { PAYEE_STATS_PATH, SANDBOX_CREDENTIALS, SEEDED_PAYEE } from './sandbox-credentials.ts';
 
 /** Both paths the two Pockyt pages give for listing funding accounts are served. */
 export const PAYOUT_ACCOUNTS_PATHS = ['/v3/payee/payout-accounts', '/v3/payout-accounts'] as const;
 
-/** The sandbox's own control endpoint for payee statistics (registrations per customerCode). */
-export const PAYEE_STATS_PATH = '/__yuansfer/stats';
 
 const DEFAULT_BALANCE = '1000000.00';
-
-interface Customer {
-  customerNo: string;
-  customerCode: string;
-  firstName: string;
-  lastName: string;
-  email: string;
-  dateOfBirth: string;
-  phone?: string;
-  street?: string;
-  city?: string;
-  state?: string;
-  zip?: string;
-  countryCode?: string;
-  profileType: string;
-  payeeStatus: string;
-  createdTime: string;
-}
-
-interface BankAccount {
-  accountToken: string;
-  customerNo: string;
-  accountTag?: string;
-  branchId: string;
-  bankAccountId: string;
-  bankAccountPurpose: string;
-  status: string;
-  createdAt: string;
-}
-
-/** One line of the sandbox's append-only payee log (so a SIGKILLed embedded sandbox loses nothing it answered). */
-type PayeeEvent =
-  | { customer: Customer }
-  | { account: BankAccount }
-  /** A register call that passed validation, by customerCode. */
-  | { registration: string }
-  /** An add-bank-account call that passed validation, by customerNo. */
-  | { accountRequest: string }
-  /** The first answer to a Pockyt-Request-ID (transfers). */
-  | { reply: [string, SandboxReply] };
-
-/** Payees, bank accounts and request-id answers, kept in memory and appended to a JSON-lines file. */
-class PayeeBook {
-  readonly customers = new Map<string, Customer>();
-  readonly customerByCode = new Map<string, Customer>();
-  readonly accounts = new Map<string, BankAccount>();
-  readonly registrations: Record<string, number> = {};
-  readonly accountRequests: Record<string, number> = {};
-  readonly replies = new Map<string, SandboxReply>();
-
-  constructor(private readonly file?: string) {
-    if (file && fs.existsSync(file)) {
-      for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-        if (!line.trim()) continue;
-        try {
-          this.apply(JSON.parse(line) as PayeeEvent);
-        } catch {
-          // a line torn by a crash mid-write: everything before it is intact
-        }
-      }
-    }
-    if (file) fs.mkdirSync(path.dirname(file), { recursive: true });
-  }
-
-  record(event: PayeeEvent): void {
-    this.apply(event);
-    if (this.file) fs.appendFileSync(this.file, JSON.stringify(event) + '\n', { mode: 0o600 });
-  }
-
-  /** Adds without logging (the seeded payee exists in every sandbox anyway). */
-  apply(event: PayeeEvent): void {
-    if ('customer' in event) {
-      this.customers.set(event.customer.customerNo, event.customer);
-      this.customerByCode.set(event.customer.customerCode, event.customer);
-    } else if ('account' in event) {
-      this.accounts.set(event.account.accountToken, event.account);
-    } else if ('registration' in event) {
-      this.registrations[event.registration] = (this.registrations[event.registration] ?? 0) + 1;
-    } else if ('accountRequest' in event) {
-      this.accountRequests[event.accountRequest] = (this.accountRequests[event.accountRequest] ?? 0) + 1;
-    } else if ('reply' in event) {
-      if (!this.replies.has(event.reply[0])) this.replies.set(event.reply[0], event.reply[1]);
-    }
-  }
-}
-
-export interface PayeeStats {
-  customers: number;
-  accounts: number;
-  registrations: Record<string, number>;
-  customersByCode: Record<string, number>;
-  accountRequests: Record<string, number>;
-  accountsByCustomer: Record<string, number>;
-  replays: number;
-}
 
 export interface YuansferSandboxHandle extends SandboxHandle {
   server: SandboxServer;
@@ -146,14 +40,7 @@ const ok = (body: Record<string, unknown>, message = 'success'): SandboxReply =>
 const fail = (code: string, message: string): SandboxReply => ({ status: 200, body: { ret_code: code, ret_msg: message } });
 const digits = (n: number) => Array.from(crypto.randomBytes(n), (b) => String(b % 10)).join('');
 
-function readJson(req: SandboxRequest): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(req.text);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const readJson = (req: SandboxRequest) => parseJsonObject(req.text);
 
 const ledgerStatus: Record<LedgerState, string> = { processing: 'pending', succeeded: 'success', failed: 'failed', reversed: 'returned' };
 
@@ -428,22 +315,13 @@ export async function startYuansferSandbox(options: SandboxStartOptions): Promis
   server.ledger.onChange((record) => {
     const settings = context?.settings ?? settingsAtStart;
     if (!settings.callbacks || !record.notifyUrl) return;
-    const params: Params = {
-      accountToken: String(record.fields.accountToken ?? ''),
-      amount: record.state === 'succeeded' ? record.paidAmount : record.amount,
-      currency: record.currency,
-      invoiceId: record.reference,
-      paymentTime: apiTimestamp(new Date(record.updatedAt)),
-      status: ledgerStatus[record.state],
-      transactionNo: record.providerRef,
-      vendor: 'BANK_ACCOUNT',
-    };
+    const params = ipnParams(
+      { ...record, amount: record.state === 'succeeded' ? record.paidAmount : record.amount },
+      ledgerStatus[record.state],
+      { accountToken: String(record.fields.accountToken ?? ''), paymentTime: apiTimestamp(new Date(record.updatedAt)) },
+    );
     params.verifySign = verifySign(params, credentials.token);
-    server.callbacks.send({
-      url: record.notifyUrl,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(params).toString(),
-    });
+    server.callbacks.send({ url: record.notifyUrl, headers: FORM_HEADERS, body: new URLSearchParams(params).toString() });
   });
 
   function payeeStats(): PayeeStats {

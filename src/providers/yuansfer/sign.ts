@@ -1,13 +1,13 @@
 // Pockyt / Yuansfer verifySign [C] (docs.pockyt.io/docs/signing-api-calls; C# SDK convertToRequestParam):
 // every parameter except verifySign, null/undefined dropped, sorted by name, joined as k=v&k=v (values not
 // URL-encoded), then `&` + md5hex(token), and verifySign = md5hex of that, lowercase.
-import crypto from 'node:crypto';
+import { hexDigest, hexSignatureMatches } from '../digest.ts';
 
 export type SignableValue = string | number | boolean | null | undefined;
 export type SignableParams = Readonly<Record<string, SignableValue>>;
 
 export function md5hex(text: string): string {
-  return crypto.createHash('md5').update(text, 'utf8').digest('hex');
+  return hexDigest('md5', text);
 }
 
 /** The string that is hashed (exported for tests and for the README's worked example). */
@@ -27,10 +27,7 @@ export function verifySign(params: SignableParams, token: string): string {
 
 /** Constant-time comparison of a received verifySign (hex compared case-insensitively). */
 export function verifySignMatches(params: SignableParams, token: string): boolean {
-  const received = params.verifySign;
-  if (typeof received !== 'string' || !/^[0-9a-fA-F]{32}$/.test(received)) return false;
-  const expected = Buffer.from(verifySign(params, token), 'hex');
-  return crypto.timingSafeEqual(expected, Buffer.from(received.toLowerCase(), 'hex'));
+  return hexSignatureMatches(params.verifySign, verifySign(params, token));
 }
 
 /**

@@ -16,7 +16,8 @@ export const PAYOUT_STATUS: Readonly<Record<string, CanonicalStatus>> = Object.f
   returned: 'reversed',
 });
 
-const table = statusTable(PAYOUT_STATUS, lowerTrimmed);
+/** Looked up ignoring case and surrounding spaces (see mapPayoutStatus). */
+export const payoutStatusTable = statusTable(PAYOUT_STATUS, lowerTrimmed);
 
 /**
  * Maps a raw status. Lookup ignores case and surrounding spaces (docs write lower case; payee statuses are
@@ -24,7 +25,7 @@ const table = statusTable(PAYOUT_STATUS, lowerTrimmed);
  * deadline turns the row into needs_review — never a guessed terminal state.
  */
 export function mapPayoutStatus(raw: string): MappedStatus {
-  return table.map(raw);
+  return payoutStatusTable.map(raw);
 }
 
 /** Payee statuses [C] (Register Payee status codes): only Activated payees can receive payouts. */
