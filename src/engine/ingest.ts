@@ -6,7 +6,7 @@ import { matchHeaders, type HeaderMatch } from '../sheet/headers.ts';
 import { EXCEL_MAX_COLUMNS, SheetError, grouped, type OpenedSheet } from '../sheet/types.ts';
 import { RESULT_COLUMNS } from '../report/results.ts';
 import { parseMoney } from '../validate/money.ts';
-import { RowValidator, accountColumnIndices, providerAliases } from '../validate/rows.ts';
+import { RowValidator, accountColumnIndices, maskedColumnNames, providerAliases } from '../validate/rows.ts';
 import { sheetProblem, type RowProblem } from '../validate/problem.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Logger } from '../log.ts';
@@ -76,7 +76,7 @@ export async function ingestSheet(
   journal.updateBatch(batchId, {
     header: sheet.header,
     amountColumn: match.columns.get('amount') ?? null,
-    maskColumns: accountColumnIndices(match),
+    maskColumns: accountColumnIndices(match, maskedColumnNames(rules)),
     columns: [...match.columns.entries()],
   });
 

@@ -7,7 +7,7 @@ import type { HeaderMatch } from '../sheet/headers.ts';
 import { formatMinor } from '../validate/currencies.ts';
 import { parseMoney } from '../validate/money.ts';
 import { fileProblem, type RowProblem } from '../validate/problem.ts';
-import { accountColumnIndices, columnTitle } from '../validate/rows.ts';
+import { columnTitle } from '../validate/rows.ts';
 import type { Engine } from './engine.ts';
 import { toRequest } from './request.ts';
 import type { ProviderRuntime } from './runtime.ts';
@@ -143,7 +143,7 @@ export async function holdReasons(check: ReleaseCheck, runtime: ProviderRuntime,
   }
   // The same account paid the same amount lately (a corrected sheet under new references): a person decides.
   // Recorded for every batch of a live provider, so later batches find it whatever the window is now.
-  if (live && valid > 0 && journal.recordFingerprints(batchId, identifierColumns(match)) > 0 && config.duplicateWindowDays > 0) {
+  if (live && valid > 0 && journal.recordFingerprints(batchId, identifierColumns(engine, batchId, match)) > 0 && config.duplicateWindowDays > 0) {
     const lookalike = paidLookalikeReason(engine, batchId);
     if (lookalike) holds.push(lookalike);
   }
@@ -165,12 +165,13 @@ export async function holdReasons(check: ReleaseCheck, runtime: ProviderRuntime,
   return holds;
 }
 
-/** Columns that say who is paid, besides the account and card numbers of accountColumnIndices(). */
+/** Columns that say who is paid, besides the account and card numbers the batch masks. */
 const PAYEE_COLUMNS = ['payee_id', 'customer_no', 'account_token'];
 
 /** The sheet columns that identify the payee: what "the same account" means for the duplicate window. */
-function identifierColumns(match: HeaderMatch): number[] {
-  const out = new Set(accountColumnIndices(match));
+function identifierColumns(engine: Engine, batchId: string, match: HeaderMatch): number[] {
+  // The account and card columns ingest found (accountColumnIndices with the provider's declared ones).
+  const out = new Set(engine.journal.getBatch(batchId)!.maskColumns);
   for (const name of PAYEE_COLUMNS) {
     const i = match.columns.get(name);
     if (i !== undefined) out.add(i);

@@ -145,6 +145,9 @@ export interface ColumnSpec {
   patternHint?: string;
   /** An identifier (account, phone, card): Excel-damaged numbers are rejected. */
   identifier?: boolean;
+  /** An account or card number under a provider's own name (CLABE, PIX key): masked in reports and logs as
+   *  account numbers are (DESIGN §7). `account_number` and columns named for a card or account always are. */
+  masked?: boolean;
 }
 
 export interface RowRules {

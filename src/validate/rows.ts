@@ -24,11 +24,21 @@ export interface ValidatedRow {
   issues: RowProblem[];
 }
 
-/** Columns whose values are account or card numbers (masked in reports and logs). */
-export function accountColumnIndices(match: HeaderMatch): number[] {
+/** The columns a provider declares as account or card numbers under its own names (ColumnSpec.masked). */
+export function maskedColumnNames(rules: RowRules): string[] {
+  return rules.columns.filter((c) => c.masked).map((c) => c.name);
+}
+
+/**
+ * Columns whose values are account or card numbers (masked in reports and logs): `account_number`, any column
+ * named for a card, an account or an IBAN, and the columns the provider declares (`declared`, from
+ * maskedColumnNames) — so the names a provider gives its account numbers live in its own folder.
+ */
+export function accountColumnIndices(match: HeaderMatch, declared: readonly string[] = []): number[] {
   const out: number[] = [];
+  const own = new Set(declared);
   const isAccount = (name: string) =>
-    (name === 'account_number' || /card|account|clabe|iban|pan$|pixkey$/i.test(name.replace(/^(extra|field)\./, ''))) &&
+    (name === 'account_number' || own.has(name) || /card|account|iban/i.test(name.replace(/^(extra|field)\./, ''))) &&
     name !== 'account_name' && name !== 'account_type' && name !== 'account_token';
   for (const [name, index] of match.columns) if (isAccount(name)) out.push(index);
   // A second account column that lost to a better-named one is not sent, but it is still an account number.

@@ -9,7 +9,8 @@ import ExcelJS from 'exceljs';
 import { openSheet, DEFAULT_SHEET_LIMITS } from '../../src/sheet/open.ts';
 import { matchHeaders } from '../../src/sheet/headers.ts';
 import { EXCEL_MAX_ROWS, MAX_DATA_ROWS, SheetError, type OpenedSheet, type RawRow } from '../../src/sheet/types.ts';
-import { RowValidator, accountColumnIndices, providerAliases } from '../../src/validate/rows.ts';
+import { RowValidator, accountColumnIndices, maskedColumnNames, providerAliases } from '../../src/validate/rows.ts';
+import { getProvider } from '../../src/providers/registry.ts';
 import { vexoraProvider } from '../../src/providers/vexora/index.ts';
 import { vexoraConfigSchema, vexoraRowRules } from '../../src/providers/vexora/schema.ts';
 import type { ProviderModule } from '../../src/providers/types.ts';
@@ -276,5 +277,18 @@ describe("Excel's limits, enforced while the sheet streams", () => {
     const err = await sheetError(openSheet(await file(`reference,${'h'.repeat(40_000)}\nR1,1\n`)));
     expect(err.row).toBe(1);
     expect(err.message).toMatch(/row 1, column B has 40,000 characters/);
+  });
+});
+
+describe('account columns a provider names itself', () => {
+  it('are masked because the provider declares them (ColumnSpec.masked), not because shared code knows their names', () => {
+    const header = ['reference', 'amount', 'extra.clabe', 'extra.pixKey', 'field.cardNumber', 'note'];
+    const match = matchHeaders(header, {});
+    // Generic names (card, account, IBAN) are masked for every provider; CLABE and PIX keys only when declared.
+    expect(accountColumnIndices(match)).toEqual([4]);
+    const starpago = getProvider('starpago')!;
+    const rules = starpago.rowRules(starpago.configSchema.parse({ baseUrl: 'sandbox', appId: 'a', appSecret: 's' }));
+    expect(maskedColumnNames(rules)).toEqual(expect.arrayContaining(['extra.clabe', 'extra.pixKey']));
+    expect(accountColumnIndices(match, maskedColumnNames(rules))).toEqual([2, 3, 4]);
   });
 });
