@@ -189,9 +189,11 @@ describe('starpay: credentials and signatures', () => {
 
   it('missing or unreadable credentials stop before anything is sent', async () => {
     expect(await adapterFor({ privateKey: undefined }).submit(payout())).toMatchObject({ kind: 'stop', code: 'config' });
-    // A garbage key is refused by the config schema at load; an adapter built past it still stops.
+    // A garbage key is refused by the config schema at load (and by the module, which parses its own block),
+    // with a message that names the key's kind but never repeats what was given.
     expect(starpayProvider.configSchema.safeParse({ ...configFor(), privateKey: 'not a key' }).success).toBe(false);
-    expect(await starpayProvider.createAdapter({ ...configFor(), privateKey: 'not a key' }, { log: silentLogger() }).query(payout())).toMatchObject({ kind: 'stop', code: 'config' });
+    expect(() => starpayProvider.createAdapter({ ...configFor(), privateKey: 'not a key' }, { log: silentLogger() })).toThrow(/not a readable RSA private key/);
+    expect(() => starpayProvider.createAdapter({ ...configFor(), privateKey: 'not a key' }, { log: silentLogger() })).not.toThrow(/not a key/);
   });
 
   it('the sandbox verifies over the raw request bytes: re-serialised, tampered or unsigned bodies fail', async () => {
