@@ -176,14 +176,21 @@ export class BatchRunner {
     await rt.pacer.acquire();
     if (this.halted) return;
     const startedAt = Date.now();
-    // Rule 2: `submitting` is committed before the request leaves.
-    this.journal.transition(
-      payout.id,
-      'submitting',
-      { createAttempts: payout.createAttempts + 1, lastCreateAt: startedAt },
-      { type: 'submit-start', detail: { reference: payout.merchantReference, attempt: payout.createAttempts + 1 } },
-      ['validated', 'queued'],
-    );
+    // Rule 2: `submitting` is committed, and durable, before the request leaves. The rows whose slots come up
+    // within a few milliseconds share that commit (group commit); a stop or hold answered meanwhile is seen here,
+    // in commit order, so no create starts after it.
+    const started = await this.journal.later(() => {
+      if (this.halted) return false;
+      this.journal.transition(
+        payout.id,
+        'submitting',
+        { createAttempts: payout.createAttempts + 1, lastCreateAt: startedAt },
+        { type: 'submit-start', detail: { reference: payout.merchantReference, attempt: payout.createAttempts + 1 } },
+        ['validated', 'queued'],
+      );
+      return true;
+    });
+    if (!started) return;
     crashAt('after-submitting-commit');
     if (crashPointArmed('after-request-sent')) setTimeout(() => crashAt('after-request-sent'), 150);
     let outcome: SubmitOutcome;
@@ -194,8 +201,9 @@ export class BatchRunner {
       outcome = { kind: 'unknown', cause: `adapter error: ${(err as Error).message}` };
     }
     crashAt('after-answer-before-commit');
-    // The answer and the attempt that got it are one commit.
-    this.journal.atomically(() => {
+    // The answer and the attempt that got it are one change, committed with the answers around it. Killed before
+    // that commit, the row is still `submitting`: `unknown` on restart, asked by reference (rule 3), never resent.
+    await this.journal.later(() => {
       this.journal.recordAttempt(payout.id, 'create', new Date(startedAt).toISOString(), outcome.kind, outcome);
       this.applySubmit(rt, payout, outcome, startedAt);
     });
@@ -281,7 +289,8 @@ export class BatchRunner {
           } catch (err) {
             outcome = { kind: 'unknown', cause: `adapter error: ${(err as Error).message}` };
           }
-          this.journal.atomically(() => {
+          // Group commit, as for answers to creates: a lost query answer is asked again.
+          await this.journal.later(() => {
             this.journal.recordAttempt(p.id, 'query', startedAt, outcome.kind, outcome.kind === 'status' ? outcome.reading : outcome);
             const current = this.journal.getPayout(p.id);
             if (current && (current.status === 'submitted' || current.status === 'unknown')) this.applyQuery(rt, current, outcome);

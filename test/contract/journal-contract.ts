@@ -492,6 +492,45 @@ export function describeJournalContract(name: string, subject: JournalSubject): 
         expect(answer).toBe('submitted');
         expect(await j.attemptsOf('b1-2')).toHaveLength(1);
       });
+      // Group commit (contract.ts, Transactions.later): the engine hands over `submitting` before a request and
+      // the answers after it; many rows' changes share one commit.
+      it('later commits a group of changes: each all or nothing, answered once durable, visible to a second handle', async () => {
+        const { j, place } = await fresh();
+        await batch(j, 'b1', [row(2), row(3), row(4)]);
+        await walk(j, 'b1-3', ['submitting']);
+        const submitting = j.later(() => {
+          j.transition('b1-2', 'submitting', { createAttempts: 1 }, { type: 'submit-start' });
+          return 'b1-2 submitting';
+        });
+        const refused = j.later(() => {
+          j.recordAttempt('b1-3', 'create', new Date().toISOString(), 'accepted');
+          j.transition('b1-3', 'submitted', { providerReference: 'PR-3' }, { type: 'submit-accepted' });
+          throw new Error('this change fails alone');
+        });
+        const queued = j.later(() => j.transition('b1-4', 'queued', { errorMessage: 'not sent' }, { type: 'submit-not-sent' }));
+        expect(await submitting).toBe('b1-2 submitting');
+        expect(((await failure(() => refused)) as Error).message).toBe('this change fails alone');
+        await queued;
+        const other = await open(place);
+        expect((await other.getPayout('b1-2'))!).toMatchObject({ status: 'submitting', createAttempts: 1 });
+        expect((await other.getPayout('b1-3'))!).toMatchObject({ status: 'submitting', providerReference: null });
+        expect(await other.attemptsOf('b1-3')).toEqual([]);
+        expect((await other.getPayout('b1-4'))!.status).toBe('queued');
+        expect((await other.eventsOf({ payoutId: 'b1-2' })).map((e) => [e.type, e.from, e.to])).toEqual([['submit-start', 'validated', 'submitting']]);
+      });
+
+      it('a change handed to later is seen by every call made after it, before its commit is answered', async () => {
+        const { j } = await fresh();
+        await batch(j, 'b1', [row(2)]);
+        const pending = j.later(() => j.transition('b1-2', 'submitting', {}, { type: 'submit-start' }));
+        expect((await j.getPayout('b1-2'))!.status).toBe('submitting');
+        expect((await j.counts('b1')).submitting).toBe(1);
+        await pending;
+        const stale = j.later(() => j.transition('b1-2', 'submitting', {}, { type: 'submit-start' }, ['validated', 'queued']));
+        expect(await failure(() => stale)).toBeInstanceOf(IllegalTransitionError);
+        await j.flush();
+        expect(await j.eventsOf({ payoutId: 'b1-2', type: 'submit-start' })).toHaveLength(1);
+      });
     });
 
     describe('payees and callbacks', () => {

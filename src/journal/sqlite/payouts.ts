@@ -133,10 +133,14 @@ export class SqlitePayouts implements PayoutStore {
   }
 
   recoverInFlight(): number {
-    const rows = this.db.prepare(`SELECT batch_id || '-' || row_number AS id FROM payouts WHERE status = 'submitting'`).all() as { id: string }[];
-    for (const { id } of rows)
-      this.transition(id, 'unknown', { nextCheckAt: 0 }, { type: 'recovered-in-flight', detail: { reason: 'process stopped while submitting' } });
-    return rows.length;
+    // One commit for all of them (a restart after a kill at 1,000 requests/s finds hundreds): each row still
+    // changes alone, with its own event.
+    return this.db.transaction(() => {
+      const rows = this.db.prepare(`SELECT batch_id || '-' || row_number AS id FROM payouts WHERE status = 'submitting'`).all() as { id: string }[];
+      for (const { id } of rows)
+        this.transition(id, 'unknown', { nextCheckAt: 0 }, { type: 'recovered-in-flight', detail: { reason: 'process stopped while submitting' } });
+      return rows.length;
+    })();
   }
 
   *iterateRowErrors(batchId: string): Generator<RowProblem> {
