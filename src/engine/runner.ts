@@ -2,7 +2,7 @@
 // Every HTTP call is preceded by a committed journal state, so a crash at any point leaves a row that the
 // next start can resolve without paying twice.
 import type { Journal, PayoutRecord, PayoutStatus } from '../journal/store.ts';
-import { OPEN_STATUSES } from '../journal/store.ts';
+import { IllegalTransitionError, OPEN_STATUSES } from '../journal/store.ts';
 import type { Logger } from '../log.ts';
 import type { PayoutRequest, QueryOutcome, StatusReading, SubmitOutcome } from '../providers/types.ts';
 import { crashAt, crashPointArmed } from './crash.ts';
@@ -292,8 +292,13 @@ export class BatchRunner {
           // Group commit, as for answers to creates: a lost query answer is asked again.
           await this.journal.later(() => {
             this.journal.recordAttempt(p.id, 'query', startedAt, outcome.kind, outcome.kind === 'status' ? outcome.reading : outcome);
-            const current = this.journal.getPayout(p.id);
-            if (current && (current.status === 'submitted' || current.status === 'unknown')) this.applyQuery(rt, current, outcome);
+            // Every change below is guarded by the status the row was due in, not re-read: a row that moved on
+            // meanwhile keeps its state, and the answer stays only as the attempt.
+            try {
+              this.applyQuery(rt, p, outcome);
+            } catch (err) {
+              if (!(err instanceof IllegalTransitionError) || this.journal.getPayout(p.id)?.status === p.status) throw err;
+            }
           });
           done++;
           this.ctx.onProgress?.({ batchId, phase: 'poll', done, total: due.length });
@@ -330,7 +335,7 @@ export class BatchRunner {
               { type: 'unknown-resolved', detail: { raw: r.raw } },
               from,
             );
-          else this.journal.touch(p.id, { rawStatus: r.raw, providerReference: r.providerRef ?? undefined, polls: p.polls + 1, nextCheckAt: now + this.nextInterval(rt, p.polls) });
+          else this.journal.touch(p.id, { rawStatus: r.raw, providerReference: r.providerRef ?? undefined, polls: p.polls + 1, nextCheckAt: now + this.nextInterval(rt, p.polls) }, from);
           return;
         }
         this.journal.transition(p.id, r.canonical, terminalPatch(r, at), { type: p.status === 'unknown' ? 'unknown-resolved' : 'poll-final', detail: { raw: r.raw } }, from);
@@ -341,7 +346,7 @@ export class BatchRunner {
         if (p.status === 'submitted' || sinceCreate < rt.notFoundWindowMs) {
           // The provider may not have indexed it yet (or lost it briefly): ask again, up to the deadline.
           if (pastDeadline) return void review('the provider does not know this reference', 'poll-deadline');
-          this.journal.touch(p.id, { polls: p.polls + 1, nextCheckAt: now + Math.min(this.nextInterval(rt, p.polls), Math.max(250, rt.notFoundWindowMs - sinceCreate)) });
+          this.journal.touch(p.id, { polls: p.polls + 1, nextCheckAt: now + Math.min(this.nextInterval(rt, p.polls), Math.max(250, rt.notFoundWindowMs - sinceCreate)) }, from);
           return;
         }
         if (rt.resubmitOnNotFound) {
@@ -358,7 +363,7 @@ export class BatchRunner {
       case 'unknown':
         if (outcome.throttled) rt.pacer.slowDown(outcome.retryAfterMs);
         if (pastDeadline) return void review(`status could not be established: ${outcome.cause}`, 'poll-deadline');
-        this.journal.touch(p.id, { polls: p.polls + 1, nextCheckAt: now + (outcome.retryAfterMs ?? this.nextInterval(rt, p.polls)) });
+        this.journal.touch(p.id, { polls: p.polls + 1, nextCheckAt: now + (outcome.retryAfterMs ?? this.nextInterval(rt, p.polls)) }, from);
         return;
       case 'stop':
         this.stopReason = `${rt.id} refused the configuration (${outcome.code}): ${outcome.message}`;

@@ -241,11 +241,16 @@ export interface PayoutStore {
   nextDueAt(batchId: string): number | null;
   /**
    * One state change: checked with assertTransition (states.ts), applied with `patch` and written with one
-   * event (`event.type`, from → to) in one transaction; committed before it returns. Answers the row after it.
+   * event (`event.type`, from → to) in one transaction; committed before it returns (inside `atomically` or
+   * `later`: with it). The change is guarded by the status checked (SQLite: UPDATE … WHERE status = it), so a
+   * row that moved on meanwhile refuses it with IllegalTransitionError. Nothing is read back: read the row if needed.
    */
-  transition(id: string, to: PayoutStatus, patch: PayoutPatch, event: EventNote, from?: readonly PayoutStatus[]): PayoutRecord;
-  /** Bookkeeping that is not a state change (next check time, poll count, prepared data): no event. */
-  touch(id: string, patch: PayoutPatch): void;
+  transition(id: string, to: PayoutStatus, patch: PayoutPatch, event: EventNote, from?: readonly PayoutStatus[]): void;
+  /**
+   * Bookkeeping that is not a state change (next check time, poll count, prepared data): no event. With `from`,
+   * only while the row is in one of those states. Answers whether the row was changed.
+   */
+  touch(id: string, patch: PayoutPatch, from?: readonly PayoutStatus[]): boolean;
   /**
    * Restart rule (DESIGN §3 rule 2): every row caught in `submitting` may have been sent; it becomes `unknown`
    * (event `recovered-in-flight`, next check now). With claims: only rows whose lease expired. Answers how many.

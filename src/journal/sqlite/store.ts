@@ -17,7 +17,7 @@ import { SqlitePayouts } from './payouts.ts';
  * committed together. One synced commit costs a disk flush (0.2–2 ms, blocking this thread): at 1,000 requests/s
  * one commit per change was most of the main thread; a few milliseconds of delay makes it one commit per group.
  */
-const GROUP_DELAY_MS = 4;
+const GROUP_DELAY_MS = 10;
 const GROUP_MAX = 256;
 
 interface Deferred {
@@ -157,7 +157,7 @@ export class SqliteJournal implements Journal {
   readonly duePayouts: Journal['duePayouts'] = (batchId, at, limit) => this.settled() && this.payouts.duePayouts(batchId, at, limit);
   readonly nextDueAt: Journal['nextDueAt'] = (batchId) => this.settled() && this.payouts.nextDueAt(batchId);
   readonly transition: Journal['transition'] = (id, to, patch, event, from) => this.settled() && this.payouts.transition(id, to, patch, event, from);
-  readonly touch: Journal['touch'] = (id, patch) => this.settled() && this.payouts.touch(id, patch);
+  readonly touch: Journal['touch'] = (id, patch, from) => this.settled() && this.payouts.touch(id, patch, from);
   readonly recoverInFlight: Journal['recoverInFlight'] = () => this.settled() && this.payouts.recoverInFlight();
   readonly iterateRowErrors: Journal['iterateRowErrors'] = (batchId) => this.settled() && this.payouts.iterateRowErrors(batchId);
   readonly countRowErrors: Journal['countRowErrors'] = (batchId) => this.settled() && this.payouts.countRowErrors(batchId);
