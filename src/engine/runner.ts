@@ -37,6 +37,12 @@ export { toRequest };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Creates handed to the provider's queue (p-limit, then the pacer) at a time. Small, because due queries join the
+ * same queue behind them (drive): a query waits behind at most this many creates.
+ */
+const CREATE_PAGE = 256;
+
 /** notSent retries before a batch stops with "provider unreachable" (rows stay queued, resumable). */
 const MAX_NOT_SENT = 6;
 
@@ -77,7 +83,7 @@ export class BatchRunner {
       this.throwIfHalted();
       const now = Date.now();
       const page = this.journal
-        .payoutsOf(batchId, ['validated', 'queued'], 2000)
+        .payoutsOf(batchId, ['validated', 'queued'], CREATE_PAGE)
         .filter((p) => (this.retryAt.get(p.id)?.at ?? 0) <= now);
       if (page.length === 0) {
         const waiting = [...this.retryAt.values()].map((r) => r.at);
@@ -371,6 +377,33 @@ export class BatchRunner {
     }
   }
 
+  /**
+   * Submits every ready row while querying, alongside, the rows that come due meanwhile: both share the provider's
+   * queue and pacer, so the rate goes to whichever has work, with no wait for a page of creates to finish before
+   * the first answers are asked for. The queries start first: after a restart, rows recovered in flight (due now)
+   * are asked before any new create.
+   */
+  private async submitPolling(batchId: string, rt: ProviderRuntime): Promise<void> {
+    let sending = true;
+    let sent!: () => void;
+    const allSent = new Promise<void>((resolve) => (sent = resolve));
+    const polling = (async () => {
+      while (sending && !this.halted) {
+        if ((await this.pollDue(batchId, rt)) > 0) continue;
+        const next = this.journal.nextDueAt(batchId);
+        const wait = Math.max(20, Math.min(250, (next ?? Infinity) - Date.now()));
+        await Promise.race([sleep(wait), allSent]);
+      }
+    })();
+    const submitting = this.submitReady(batchId, rt).finally(() => {
+      sending = false;
+      sent();
+    });
+    // Both end before anything else happens to the batch (a stop's state, its reports): no answer lands after.
+    const ended = await Promise.allSettled([submitting, polling]);
+    for (const e of ended) if (e.status === 'rejected') throw e.reason;
+  }
+
   /** Rows sent (or perhaps sent) whose final status is not known yet. */
   sentOpenCount(batchId: string): number {
     const c = this.journal.counts(batchId);
@@ -397,8 +430,11 @@ export class BatchRunner {
     this.holdReason = null;
     for (;;) {
       // pollOnly: a held batch sends nothing, but payouts sent before the hold are still followed to the end.
-      if (!options.pollOnly) await this.submitReady(batchId, rt);
-      if (options.noWait) return this.openCount(batchId) === 0;
+      if (options.noWait) {
+        if (!options.pollOnly) await this.submitReady(batchId, rt);
+        return this.openCount(batchId) === 0;
+      }
+      if (!options.pollOnly) await this.submitPolling(batchId, rt);
       await this.pollDue(batchId, rt);
       if (this.openCount(batchId) === 0) return true;
       if (options.pollOnly && this.sentOpenCount(batchId) === 0) return false;
