@@ -2,7 +2,7 @@
 // Every HTTP call is preceded by a committed journal state, so a crash at any point leaves a row that the
 // next start can resolve without paying twice.
 import type { Journal, PayoutRecord, PayoutStatus } from '../journal/store.ts';
-import { OPEN_STATUSES } from '../journal/store.ts';
+import { IllegalTransitionError, OPEN_STATUSES } from '../journal/store.ts';
 import type { Logger } from '../log.ts';
 import type { PayoutRequest, QueryOutcome, StatusReading, SubmitOutcome } from '../providers/types.ts';
 import { crashAt, crashPointArmed } from './crash.ts';
@@ -36,6 +36,12 @@ export class BatchHeld extends BatchStopped {
 export { toRequest };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Creates handed to the provider's queue (p-limit, then the pacer) at a time. Small, because due queries join the
+ * same queue behind them (drive): a query waits behind at most this many creates.
+ */
+const CREATE_PAGE = 256;
 
 /** notSent retries before a batch stops with "provider unreachable" (rows stay queued, resumable). */
 const MAX_NOT_SENT = 6;
@@ -77,7 +83,7 @@ export class BatchRunner {
       this.throwIfHalted();
       const now = Date.now();
       const page = this.journal
-        .payoutsOf(batchId, ['validated', 'queued'], 2000)
+        .payoutsOf(batchId, ['validated', 'queued'], CREATE_PAGE)
         .filter((p) => (this.retryAt.get(p.id)?.at ?? 0) <= now);
       if (page.length === 0) {
         const waiting = [...this.retryAt.values()].map((r) => r.at);
@@ -176,14 +182,21 @@ export class BatchRunner {
     await rt.pacer.acquire();
     if (this.halted) return;
     const startedAt = Date.now();
-    // Rule 2: `submitting` is committed before the request leaves.
-    this.journal.transition(
-      payout.id,
-      'submitting',
-      { createAttempts: payout.createAttempts + 1, lastCreateAt: startedAt },
-      { type: 'submit-start', detail: { reference: payout.merchantReference, attempt: payout.createAttempts + 1 } },
-      ['validated', 'queued'],
-    );
+    // Rule 2: `submitting` is committed, and durable, before the request leaves. The rows whose slots come up
+    // within a few milliseconds share that commit (group commit); a stop or hold answered meanwhile is seen here,
+    // in commit order, so no create starts after it.
+    const started = await this.journal.later(() => {
+      if (this.halted) return false;
+      this.journal.transition(
+        payout.id,
+        'submitting',
+        { createAttempts: payout.createAttempts + 1, lastCreateAt: startedAt },
+        { type: 'submit-start', detail: { reference: payout.merchantReference, attempt: payout.createAttempts + 1 } },
+        ['validated', 'queued'],
+      );
+      return true;
+    });
+    if (!started) return;
     crashAt('after-submitting-commit');
     if (crashPointArmed('after-request-sent')) setTimeout(() => crashAt('after-request-sent'), 150);
     let outcome: SubmitOutcome;
@@ -194,8 +207,9 @@ export class BatchRunner {
       outcome = { kind: 'unknown', cause: `adapter error: ${(err as Error).message}` };
     }
     crashAt('after-answer-before-commit');
-    // The answer and the attempt that got it are one commit.
-    this.journal.atomically(() => {
+    // The answer and the attempt that got it are one change, committed with the answers around it. Killed before
+    // that commit, the row is still `submitting`: `unknown` on restart, asked by reference (rule 3), never resent.
+    await this.journal.later(() => {
       this.journal.recordAttempt(payout.id, 'create', new Date(startedAt).toISOString(), outcome.kind, outcome);
       this.applySubmit(rt, payout, outcome, startedAt);
     });
@@ -281,10 +295,16 @@ export class BatchRunner {
           } catch (err) {
             outcome = { kind: 'unknown', cause: `adapter error: ${(err as Error).message}` };
           }
-          this.journal.atomically(() => {
+          // Group commit, as for answers to creates: a lost query answer is asked again.
+          await this.journal.later(() => {
             this.journal.recordAttempt(p.id, 'query', startedAt, outcome.kind, outcome.kind === 'status' ? outcome.reading : outcome);
-            const current = this.journal.getPayout(p.id);
-            if (current && (current.status === 'submitted' || current.status === 'unknown')) this.applyQuery(rt, current, outcome);
+            // Every change below is guarded by the status the row was due in, not re-read: a row that moved on
+            // meanwhile keeps its state, and the answer stays only as the attempt.
+            try {
+              this.applyQuery(rt, p, outcome);
+            } catch (err) {
+              if (!(err instanceof IllegalTransitionError) || this.journal.getPayout(p.id)?.status === p.status) throw err;
+            }
           });
           done++;
           this.ctx.onProgress?.({ batchId, phase: 'poll', done, total: due.length });
@@ -321,7 +341,7 @@ export class BatchRunner {
               { type: 'unknown-resolved', detail: { raw: r.raw } },
               from,
             );
-          else this.journal.touch(p.id, { rawStatus: r.raw, providerReference: r.providerRef ?? undefined, polls: p.polls + 1, nextCheckAt: now + this.nextInterval(rt, p.polls) });
+          else this.journal.touch(p.id, { rawStatus: r.raw, providerReference: r.providerRef ?? undefined, polls: p.polls + 1, nextCheckAt: now + this.nextInterval(rt, p.polls) }, from);
           return;
         }
         this.journal.transition(p.id, r.canonical, terminalPatch(r, at), { type: p.status === 'unknown' ? 'unknown-resolved' : 'poll-final', detail: { raw: r.raw } }, from);
@@ -332,7 +352,7 @@ export class BatchRunner {
         if (p.status === 'submitted' || sinceCreate < rt.notFoundWindowMs) {
           // The provider may not have indexed it yet (or lost it briefly): ask again, up to the deadline.
           if (pastDeadline) return void review('the provider does not know this reference', 'poll-deadline');
-          this.journal.touch(p.id, { polls: p.polls + 1, nextCheckAt: now + Math.min(this.nextInterval(rt, p.polls), Math.max(250, rt.notFoundWindowMs - sinceCreate)) });
+          this.journal.touch(p.id, { polls: p.polls + 1, nextCheckAt: now + Math.min(this.nextInterval(rt, p.polls), Math.max(250, rt.notFoundWindowMs - sinceCreate)) }, from);
           return;
         }
         if (rt.resubmitOnNotFound) {
@@ -349,12 +369,39 @@ export class BatchRunner {
       case 'unknown':
         if (outcome.throttled) rt.pacer.slowDown(outcome.retryAfterMs);
         if (pastDeadline) return void review(`status could not be established: ${outcome.cause}`, 'poll-deadline');
-        this.journal.touch(p.id, { polls: p.polls + 1, nextCheckAt: now + (outcome.retryAfterMs ?? this.nextInterval(rt, p.polls)) });
+        this.journal.touch(p.id, { polls: p.polls + 1, nextCheckAt: now + (outcome.retryAfterMs ?? this.nextInterval(rt, p.polls)) }, from);
         return;
       case 'stop':
         this.stopReason = `${rt.id} refused the configuration (${outcome.code}): ${outcome.message}`;
         return;
     }
+  }
+
+  /**
+   * Submits every ready row while querying, alongside, the rows that come due meanwhile: both share the provider's
+   * queue and pacer, so the rate goes to whichever has work, with no wait for a page of creates to finish before
+   * the first answers are asked for. The queries start first: after a restart, rows recovered in flight (due now)
+   * are asked before any new create.
+   */
+  private async submitPolling(batchId: string, rt: ProviderRuntime): Promise<void> {
+    let sending = true;
+    let sent!: () => void;
+    const allSent = new Promise<void>((resolve) => (sent = resolve));
+    const polling = (async () => {
+      while (sending && !this.halted) {
+        if ((await this.pollDue(batchId, rt)) > 0) continue;
+        const next = this.journal.nextDueAt(batchId);
+        const wait = Math.max(20, Math.min(250, (next ?? Infinity) - Date.now()));
+        await Promise.race([sleep(wait), allSent]);
+      }
+    })();
+    const submitting = this.submitReady(batchId, rt).finally(() => {
+      sending = false;
+      sent();
+    });
+    // Both end before anything else happens to the batch (a stop's state, its reports): no answer lands after.
+    const ended = await Promise.allSettled([submitting, polling]);
+    for (const e of ended) if (e.status === 'rejected') throw e.reason;
   }
 
   /** Rows sent (or perhaps sent) whose final status is not known yet. */
@@ -383,8 +430,11 @@ export class BatchRunner {
     this.holdReason = null;
     for (;;) {
       // pollOnly: a held batch sends nothing, but payouts sent before the hold are still followed to the end.
-      if (!options.pollOnly) await this.submitReady(batchId, rt);
-      if (options.noWait) return this.openCount(batchId) === 0;
+      if (options.noWait) {
+        if (!options.pollOnly) await this.submitReady(batchId, rt);
+        return this.openCount(batchId) === 0;
+      }
+      if (!options.pollOnly) await this.submitPolling(batchId, rt);
       await this.pollDue(batchId, rt);
       if (this.openCount(batchId) === 0) return true;
       if (options.pollOnly && this.sentOpenCount(batchId) === 0) return false;

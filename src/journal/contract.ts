@@ -12,8 +12,9 @@
 // SQLite's plain answers is the same answer), and the contract suite already awaits every call, so it runs
 // unchanged against both. What the engine calls per row, the hot paths to keep to one round trip each:
 //   - ingest: insertRows (1,000 rows a call) or bulkWriter (SQLite: a worker thread; PostgreSQL: COPY);
-//   - per create: transition to submitting, then atomically(recordAttempt + transition), getPayee;
-//   - per poll: duePayouts (1,000 a call), atomically(recordAttempt + getPayout + transition | touch);
+//   - per create: later(transition to submitting), then later(recordAttempt + transition), getPayee;
+//   - per poll: duePayouts (1,000 a call), later(recordAttempt + getPayout + transition | touch);
+//   (`later` is group commit: the changes of many rows in one transaction, see Transactions.)
 //   - per pass: counts, nextDueAt, payoutsOf(…, 1);
 //   - reports: iteratePayouts and iterateRowErrors, streamed (a batch may have 100,000 rows; never all in memory).
 // Everything else runs once per batch or per command. With a shared journal the engine also claims rows
@@ -243,11 +244,16 @@ export interface PayoutStore {
   nextDueAt(batchId: string): number | null;
   /**
    * One state change: checked with assertTransition (states.ts), applied with `patch` and written with one
-   * event (`event.type`, from → to) in one transaction; committed before it returns. Answers the row after it.
+   * event (`event.type`, from → to) in one transaction; committed before it returns (inside `atomically` or
+   * `later`: with it). The change is guarded by the status checked (SQLite: UPDATE … WHERE status = it), so a
+   * row that moved on meanwhile refuses it with IllegalTransitionError. Nothing is read back: read the row if needed.
    */
-  transition(id: string, to: PayoutStatus, patch: PayoutPatch, event: EventNote, from?: readonly PayoutStatus[]): PayoutRecord;
-  /** Bookkeeping that is not a state change (next check time, poll count, prepared data): no event. */
-  touch(id: string, patch: PayoutPatch): void;
+  transition(id: string, to: PayoutStatus, patch: PayoutPatch, event: EventNote, from?: readonly PayoutStatus[]): void;
+  /**
+   * Bookkeeping that is not a state change (next check time, poll count, prepared data): no event. With `from`,
+   * only while the row is in one of those states. Answers whether the row was changed.
+   */
+  touch(id: string, patch: PayoutPatch, from?: readonly PayoutStatus[]): boolean;
   /**
    * Restart rule (DESIGN §3 rule 2): every row caught in `submitting` may have been sent; it becomes `unknown`
    * (event `recovered-in-flight`, next check now). With claims: only rows whose lease expired. Answers how many.
@@ -279,6 +285,19 @@ export interface BulkRowWriter {
 export interface Transactions {
   /** Runs `fn` as one transaction (one commit), the journal's own transactions nested inside it. */
   atomically<T>(fn: () => T): T;
+  /**
+   * Group commit: `fn` (journal calls, all or nothing, as `atomically`) is run with the changes other callers
+   * hand over within a few milliseconds, and all of them are committed in one transaction; the answer comes once
+   * that commit is durable. A change that throws is undone alone and answers its error; a failed commit answers
+   * its error to every change of the group. Any other journal call first commits what is waiting, so every read
+   * sees it. A process killed before the commit loses the whole group: callers hand over only changes whose loss
+   * is safe — a `submitting` row is awaited before its request leaves (rule 2), and an answer lost with its group
+   * leaves the row `submitting`, `unknown` on restart, asked, never resent (rule 3). PostgreSQL: the same queue,
+   * one BEGIN … COMMIT per group on one connection.
+   */
+  later<T>(fn: () => T): Promise<T>;
+  /** Commits what `later` holds now (before a report, an exit, or a read outside the journal). */
+  flush(): void;
   /** Journaling a whole sheet: commits may wait for the disk later … */
   beginBulk(): void;
   /** … and this makes every one of them durable at once, before anything is sent. */

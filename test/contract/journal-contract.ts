@@ -318,8 +318,8 @@ export function describeJournalContract(name: string, subject: JournalSubject): 
             if (allowed(from, to)) {
               const id = await rowIn(from);
               const events = (await j.eventsOf({ payoutId: id })).length;
-              const after = await j.transition(id, to, { errorMessage: `${from}→${to}` }, { type: 'table-check', detail: { from, to } });
-              expect(after, `${from} → ${to}`).toMatchObject({ id, status: to, errorMessage: `${from}→${to}` });
+              await j.transition(id, to, { errorMessage: `${from}→${to}` }, { type: 'table-check', detail: { from, to } });
+              expect(await j.getPayout(id), `${from} → ${to}`).toMatchObject({ id, status: to, errorMessage: `${from}→${to}` });
               const written = (await j.eventsOf({ payoutId: id })).slice(events);
               expect(written.map((e) => [e.type, e.from, e.to, e.batchId]), `${from} → ${to}`).toEqual([['table-check', from, to, 'b1']]);
               expect(written[0]!.detail).toEqual({ from, to });
@@ -355,16 +355,28 @@ export function describeJournalContract(name: string, subject: JournalSubject): 
         await batch(j, 'b1', [row(2)]);
         await j.transition('b1-2', 'submitting', { createAttempts: 1, lastCreateAt: 1_700_000_000_000 }, { type: 'submit-started' });
         const paid = 123_456_789_012_345_678_901n;
-        const p = await j.transition(
+        await j.transition(
           'b1-2',
           'succeeded',
           { providerReference: 'PR-1', rawStatus: 'PAID', paidAmountMinor: paid, feeMinor: 0n, submittedAt: '2026-11-21T10:00:00.000Z', completedAt: '2026-11-21T10:01:00.000Z', deadlineAt: 5 },
           { type: 'submit-accepted', detail: { raw: 'PAID', paid } },
         );
+        const p = await j.getPayout('b1-2');
         expect(p).toMatchObject({ status: 'succeeded', providerReference: 'PR-1', rawStatus: 'PAID', paidAmountMinor: paid, feeMinor: 0n, createAttempts: 1, lastCreateAt: 1_700_000_000_000, deadlineAt: 5 });
         expect((await j.eventsOf({ payoutId: 'b1-2', type: 'submit-accepted' }))[0]!.detail).toEqual({ raw: 'PAID', paid: paid.toString() });
         await j.touch('b1-2', { prepared: { customerNo: 'C-1', accountToken: 'T-1' }, payeeKey: 'payee-1', providerReference: undefined, rawStatus: null, polls: 3 });
         expect(await j.getPayout('b1-2')).toMatchObject({ prepared: { customerNo: 'C-1', accountToken: 'T-1' }, payeeKey: 'payee-1', providerReference: 'PR-1', rawStatus: null, polls: 3, status: 'succeeded' });
+      });
+
+      it('a guarded touch changes a row only while it is in the states given (a stale poll answer changes nothing)', async () => {
+        const { j } = await fresh();
+        await batch(j, 'b1', [row(2)]);
+        await walk(j, 'b1-2', ['submitting', 'submitted']);
+        expect(await j.touch('b1-2', { polls: 1, nextCheckAt: 42 }, ['submitted', 'unknown'])).toBe(true);
+        await j.transition('b1-2', 'succeeded', { rawStatus: 'PAID' }, { type: 'poll-final' }, ['submitted']);
+        expect(await j.touch('b1-2', { polls: 2, nextCheckAt: 99 }, ['submitted', 'unknown'])).toBe(false);
+        expect(await j.getPayout('b1-2')).toMatchObject({ status: 'succeeded', polls: 1, nextCheckAt: 42 });
+        expect(await j.touch('b1-99', { polls: 1 })).toBe(false);
       });
 
       it('touch is bookkeeping: no event and no change of status', async () => {
@@ -487,10 +499,51 @@ export function describeJournalContract(name: string, subject: JournalSubject): 
         expect(await j.eventsOf({ payoutId: 'b1-2' })).toHaveLength(events);
         const answer = await j.atomically(() => {
           j.recordAttempt('b1-2', 'create', new Date().toISOString(), 'accepted');
-          return j.transition('b1-2', 'submitted', { providerReference: 'PR-1' }, { type: 'submit-accepted' }).status;
+          j.transition('b1-2', 'submitted', { providerReference: 'PR-1' }, { type: 'submit-accepted' });
+          return 'kept';
         });
-        expect(answer).toBe('submitted');
+        expect(answer).toBe('kept');
+        expect((await j.getPayout('b1-2'))!.status).toBe('submitted');
         expect(await j.attemptsOf('b1-2')).toHaveLength(1);
+      });
+      // Group commit (contract.ts, Transactions.later): the engine hands over `submitting` before a request and
+      // the answers after it; many rows' changes share one commit.
+      it('later commits a group of changes: each all or nothing, answered once durable, visible to a second handle', async () => {
+        const { j, place } = await fresh();
+        await batch(j, 'b1', [row(2), row(3), row(4)]);
+        await walk(j, 'b1-3', ['submitting']);
+        const submitting = j.later(() => {
+          j.transition('b1-2', 'submitting', { createAttempts: 1 }, { type: 'submit-start' });
+          return 'b1-2 submitting';
+        });
+        const refused = j.later(() => {
+          j.recordAttempt('b1-3', 'create', new Date().toISOString(), 'accepted');
+          j.transition('b1-3', 'submitted', { providerReference: 'PR-3' }, { type: 'submit-accepted' });
+          throw new Error('this change fails alone');
+        });
+        const queued = j.later(() => j.transition('b1-4', 'queued', { errorMessage: 'not sent' }, { type: 'submit-not-sent' }));
+        expect(await submitting).toBe('b1-2 submitting');
+        expect(((await failure(() => refused)) as Error).message).toBe('this change fails alone');
+        await queued;
+        const other = await open(place);
+        expect((await other.getPayout('b1-2'))!).toMatchObject({ status: 'submitting', createAttempts: 1 });
+        expect((await other.getPayout('b1-3'))!).toMatchObject({ status: 'submitting', providerReference: null });
+        expect(await other.attemptsOf('b1-3')).toEqual([]);
+        expect((await other.getPayout('b1-4'))!.status).toBe('queued');
+        expect((await other.eventsOf({ payoutId: 'b1-2' })).map((e) => [e.type, e.from, e.to])).toEqual([['submit-start', 'validated', 'submitting']]);
+      });
+
+      it('a change handed to later is seen by every call made after it, before its commit is answered', async () => {
+        const { j } = await fresh();
+        await batch(j, 'b1', [row(2)]);
+        const pending = j.later(() => j.transition('b1-2', 'submitting', {}, { type: 'submit-start' }));
+        expect((await j.getPayout('b1-2'))!.status).toBe('submitting');
+        expect((await j.counts('b1')).submitting).toBe(1);
+        await pending;
+        const stale = j.later(() => j.transition('b1-2', 'submitting', {}, { type: 'submit-start' }, ['validated', 'queued']));
+        expect(await failure(() => stale)).toBeInstanceOf(IllegalTransitionError);
+        await j.flush();
+        expect(await j.eventsOf({ payoutId: 'b1-2', type: 'submit-start' })).toHaveLength(1);
       });
     });
 

@@ -5,13 +5,22 @@ import type { SqliteAudit } from './audit.ts';
 import { batchAssignments, batchFromRow, now, type Row } from './codec.ts';
 
 export class SqliteBatches implements BatchStore {
+  /** Prepared once per distinct SQL (a patch's columns make its UPDATE). */
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(
     private readonly db: Database.Database,
     private readonly audit: SqliteAudit,
   ) {}
 
+  private statement(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
   private one(sql: string, ...values: unknown[]): BatchRecord | undefined {
-    const r = this.db.prepare(sql).get(...values) as Row | undefined;
+    const r = this.statement(sql).get(...values) as Row | undefined;
     return r ? batchFromRow(r) : undefined;
   }
 
@@ -28,18 +37,17 @@ export class SqliteBatches implements BatchStore {
   }
 
   listBatches(): BatchRecord[] {
-    return (this.db.prepare('SELECT * FROM batches ORDER BY created_at, id').all() as Row[]).map(batchFromRow);
+    return (this.statement('SELECT * FROM batches ORDER BY created_at, id').all() as Row[]).map(batchFromRow);
   }
 
   countBatches(): number {
-    return (this.db.prepare('SELECT COUNT(*) n FROM batches').get() as { n: number }).n;
+    return (this.statement('SELECT COUNT(*) n FROM batches').get() as { n: number }).n;
   }
 
   createBatch(b: NewBatch): BatchRecord {
     const at = now();
     this.db.transaction(() => {
-      this.db
-        .prepare(
+      this.statement(
           `INSERT INTO batches (id, file_name, file_sha256, file_bytes, provider, state, source_path, format, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?, ?)`,
         )
@@ -54,7 +62,7 @@ export class SqliteBatches implements BatchStore {
     this.db.transaction(() => {
       const before = this.getBatch(id);
       if (!before) throw new Error(`no batch ${id}`);
-      this.db.prepare(`UPDATE batches SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+      this.statement(`UPDATE batches SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
       if (event || (patch.state && patch.state !== before.state))
         this.audit.event(event?.type ?? 'batch-state', id, null, before.state, patch.state ?? before.state, event?.detail);
     })();
@@ -62,13 +70,12 @@ export class SqliteBatches implements BatchStore {
 
   discardUnsentBatch(id: string): void {
     this.db.transaction(() => {
-      const sent = this.db
-        .prepare(`SELECT COUNT(*) n FROM payouts WHERE batch_id = ? AND status NOT IN ('validated','invalid','duplicate')`)
+      const sent = this.statement(`SELECT COUNT(*) n FROM payouts WHERE batch_id = ? AND status NOT IN ('validated','invalid','duplicate')`)
         .get(id) as { n: number };
       if (sent.n > 0) throw new Error(`batch ${id} has rows that were sent: it cannot be read again`);
-      this.db.prepare('DELETE FROM row_errors WHERE batch_id = ?').run(id);
-      this.db.prepare('DELETE FROM payouts WHERE batch_id = ?').run(id);
-      this.db.prepare('DELETE FROM batches WHERE id = ?').run(id);
+      this.statement('DELETE FROM row_errors WHERE batch_id = ?').run(id);
+      this.statement('DELETE FROM payouts WHERE batch_id = ?').run(id);
+      this.statement('DELETE FROM batches WHERE id = ?').run(id);
       this.audit.event('batch-ingest-restarted', id, null, 'received', null, { reason: 'reading was interrupted; the sheet is read again' });
     })();
   }
