@@ -9,6 +9,10 @@
 //   npm run bench -- --rounds 1        alternating ingest rounds (default 3)
 //   npm run bench -- --child-rounds 2  fresh child processes per phase for the RSS figures (default 2)
 //   npm run bench -- --no-child        skip them (RSS from in-process samples)
+//   npm run bench -- --cli-rounds 2    `paybatch validate` CLI child runs per sheet, each paired with a bare-read child (default 2; 0 skips)
+//   npm run bench -- --xlsx-rounds 2   alternating in-process rounds on the 200,000-row XLSX (default 2)
+//   npm run bench -- --xlsx-child-rounds 1  fresh child processes per phase on the XLSX (default 1)
+//   npm run bench -- --xlsx-rows N     XLSX size (default 200000);  --no-xlsx skips the XLSX phases
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,7 +57,7 @@ function write(name: string, doc: unknown): string {
   return path.relative(process.cwd(), file);
 }
 
-const pass = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 const lines: string[][] = [];
 const row = (...cells: string[]) => lines.push(cells);
 
@@ -62,24 +66,67 @@ let failed = false;
 
 if (!only || only === 'ingest') {
   const m = machine();
-  const r: IngestReport = await benchIngest({ rounds, child: !argv.includes('--no-child'), childRounds: Number(opt('--child-rounds') ?? 2) });
+  const r: IngestReport = await benchIngest({
+    rounds,
+    child: !argv.includes('--no-child'),
+    childRounds: Number(opt('--child-rounds') ?? 2),
+    cliRounds: Number(opt('--cli-rounds') ?? 2),
+    xlsxRows: Number(opt('--xlsx-rows') ?? 200_000),
+    xlsxRounds: argv.includes('--no-xlsx') ? 0 : Number(opt('--xlsx-rounds') ?? 2),
+    xlsxChildRounds: Number(opt('--xlsx-child-rounds') ?? 1),
+  });
   const f = r.figures;
+  const goal = (name: string, what: string, value: string, baseline: string, t: IngestReport['targets']) => ({
+    name,
+    what,
+    value,
+    baseline,
+    ratio: t.ratio.value,
+    ratioTarget: t.ratio.target,
+    ratioPass: t.ratio.pass,
+    peakRssMB: Math.round(t.rss.valueMB),
+    rssTarget: t.rss.target,
+    rssPass: t.rss.pass,
+  });
+  const goals = [
+    goal('run ingest, CSV', `${fmt(r.file.rows)} rows read + validate + journal, in process`, `${fmt(f.engineRowsPerSecond)} rows/s`, `${fmt(f.baselineRowsPerSecond)} rows/s (bare csv-parse)`, r.targets),
+    ...(r.csvValidate
+      ? [goal('paybatch validate, CSV', `${fmt(r.csvValidate.rows)} rows, CLI child process`, `${r.csvValidate.figures.validateSeconds.toFixed(2)} s`, `${r.csvValidate.figures.bareSeconds.toFixed(2)} s (bare csv-parse child)`, r.csvValidate.targets)]
+      : []),
+    ...(r.xlsx
+      ? [goal('run ingest, XLSX', `${fmt(r.xlsx.file.rows)} rows read + validate + journal, in process`, `${fmt(r.xlsx.figures.engineRowsPerSecond)} rows/s`, `${fmt(r.xlsx.figures.baselineRowsPerSecond)} rows/s (bare exceljs WorkbookReader)`, r.xlsx.targets)]
+      : []),
+    ...(r.xlsxValidate
+      ? [goal('paybatch validate, XLSX', `${fmt(r.xlsxValidate.rows)} rows, CLI child process`, `${r.xlsxValidate.figures.validateSeconds.toFixed(2)} s`, `${r.xlsxValidate.figures.bareSeconds.toFixed(2)} s (bare exceljs child)`, r.xlsxValidate.targets)]
+      : []),
+  ];
   const out = write('ingest.json', {
     benchmark: 'ingest',
     description:
       'A generated 1,000,000-row Vexora AR CSV through read + validate + journal (openSheet → createBatch → ingestSheet), ' +
-      'against a bare csv-parse read of the same file (createReadStream(file).pipe(parse())) in the same run.',
+      'against a bare csv-parse read of the same file (createReadStream(file).pipe(parse())) in the same run. ' +
+      'Also (issue 12 goal 4): `paybatch validate` of the same CSV as a CLI child process against a bare-read child; and a 200,000-row XLSX ' +
+      '(same rows, exceljs streaming WorkbookWriter, useSharedStrings: false) through run ingest and `paybatch validate` against a bare exceljs streaming WorkbookReader read.',
     method: {
       throughput: `in-process, alternating baseline/engine ${r.rounds} times, median of each; ratio = median engine rows/s ÷ median baseline rows/s`,
       rss: 'peak RSS per phase from fresh child processes, one per phase, alternating (getrusage ru_maxrss, whole process including tsx); the highest engine child is checked; 50 ms in-process samples are kept for reference',
+      validateCli:
+        'alternating `node bench/bare-read.mjs FILE` (plain node, no tsx) and `node bin/paybatch.js validate FILE --provider vexora --config <tmp>/config.json --json` (fresh temp work folder each), ' +
+        'each under `/usr/bin/time -f "%e %U %S %M"`; wall time = spawn to exit measured by the bench (process start-up included in both); ratio = median bare seconds ÷ median validate seconds; ' +
+        'ratioStartupSubtracted subtracts `bare-read.mjs --startup FILE` and `paybatch --help` wall times; peak RSS = highest %M (the child\'s ru_maxrss, as reported by wait4) of the validate runs',
+      xlsx: 'as throughput and rss above, on the XLSX; baseline = exceljs.stream.xlsx.WorkbookReader(file) with the engine reader\'s options, every row of the first worksheet iterated',
     },
     machine: m,
+    goals,
     file: r.file,
     figures: f,
     targets: r.targets,
     runs: { inProcess: r.inProcess, child: r.child },
+    csvValidate: r.csvValidate,
+    xlsx: r.xlsx,
+    xlsxValidate: r.xlsxValidate,
   });
-  failed ||= !r.targets.ratio.pass || !r.targets.rss.pass;
+  failed ||= goals.some((g) => !g.ratioPass || !g.rssPass);
   row('ingest', 'baseline (csv-parse) rows/s', fmt(f.baselineRowsPerSecond), '', '');
   row('ingest', 'engine (read+validate+journal) rows/s', fmt(f.engineRowsPerSecond), '', '');
   row('ingest', 'ratio engine/baseline', f.ratio.toFixed(3), '>= 0.6', pass(r.targets.ratio.pass));
@@ -89,6 +136,30 @@ if (!only || only === 'ingest') {
   row('ingest', 'engine peak RSS MB (worst child)', f.enginePeakRssMB.toFixed(0), '<= 256', pass(r.targets.rss.pass));
   if (f.enginePeakRssPerChildMB.length > 1) row('ingest', '  per child run', f.enginePeakRssPerChildMB.join(' '), '', '');
   row('ingest', 'baseline peak RSS MB', f.baselinePeakRssMB.toFixed(0), '', '');
+  const cliRows = (label: string, c: NonNullable<IngestReport['csvValidate']>) => {
+    const g = c.figures;
+    row(label, 'bare-read child s (median)', g.bareSeconds.toFixed(2), '', '');
+    row(label, 'validate child s (median)', g.validateSeconds.toFixed(2), '', '');
+    row(label, 'ratio bare/validate (start-up in both)', g.ratio.toFixed(3), c.targets.ratio.target, pass(c.targets.ratio.pass));
+    row(label, '  per-round ratios', g.pairRatios.map((x) => x.toFixed(3)).join(' '), '', '');
+    row(label, '  start-up subtracted / CPU-time ratio', `${g.ratioStartupSubtracted.toFixed(3)} / ${g.cpuRatio.toFixed(3)}`, '', '');
+    row(label, 'validate peak RSS MB (worst run)', g.validatePeakRssMB.toFixed(0), c.targets.rss.target, pass(c.targets.rss.pass));
+    row(label, '  per run / bare-read peak', `${g.validatePeakRssPerRunMB.join(' ')} / ${g.barePeakRssMB.toFixed(0)}`, '', '');
+  };
+  if (r.csvValidate) cliRows('validate csv', r.csvValidate);
+  if (r.xlsx) {
+    const x = r.xlsx.figures;
+    row('ingest xlsx', 'baseline (exceljs stream) rows/s', fmt(x.baselineRowsPerSecond), '', '');
+    row('ingest xlsx', 'engine (read+validate+journal) rows/s', fmt(x.engineRowsPerSecond), '', '');
+    row('ingest xlsx', 'ratio engine/baseline', x.ratio.toFixed(3), r.xlsx.targets.ratio.target, pass(r.xlsx.targets.ratio.pass));
+    row('ingest xlsx', '  per-round ratios', x.pairRatios.map((v) => v.toFixed(3)).join(' '), '', '');
+    row('ingest xlsx', '  CPU-time ratio (rows per CPU-s)', x.cpuRatio.toFixed(3), '', '');
+    if (x.childRatio !== null) row('ingest xlsx', '  child-process ratio', x.childRatio.toFixed(3), '', '');
+    row('ingest xlsx', 'engine peak RSS MB (worst child)', x.enginePeakRssMB.toFixed(0), r.xlsx.targets.rss.target, pass(r.xlsx.targets.rss.pass));
+    row('ingest xlsx', 'baseline peak RSS MB', x.baselinePeakRssMB.toFixed(0), '', '');
+  }
+  if (r.xlsxValidate) cliRows('validate xlsx', r.xlsxValidate);
+  row('ingest', 'load average at start', m.loadAverageAtStart.join(' '), '', '');
   row('ingest', 'results', out, '', '');
 }
 

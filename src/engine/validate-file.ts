@@ -53,6 +53,7 @@ export async function validateFile(options: { config?: string; work?: string; pr
   errors.push(...validator.fileProblems());
   const fileLevel = errors.length > 0;
   const valid: PayoutRequest[] = [];
+  const wantsPreflight = resolved.module.capabilities.preflight;
   const invalidRows = new Set<number>();
   const totals = new Map<string, bigint>();
   try {
@@ -66,8 +67,9 @@ export async function validateFile(options: { config?: string; work?: string; pr
       if (payout.status === 'invalid' || fileLevel) invalidRows.add(raw.rowNumber);
       else if (payout.amountMinor !== null && payout.currency) {
         totals.set(payout.currency, (totals.get(payout.currency) ?? 0n) + payout.amountMinor);
-        // The request a run would build for this row (request.ts); no batch exists, so none is named.
-        if (valid.length < 200_000) valid.push(buildRequest(payout, { payoutId: String(raw.rowNumber), batchId: '' }));
+        // The request a run would build for this row (request.ts); no batch exists, so none is named. Kept only
+        // for a provider that checks rows before sending (preflight): 200,000 of them are ~150 MB of heap.
+        if (wantsPreflight && valid.length < 200_000) valid.push(buildRequest(payout, { payoutId: String(raw.rowNumber), batchId: '' }));
       }
     }
     if (summary.rows === 0) throw headerOnly(name);
