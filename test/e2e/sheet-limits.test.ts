@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runConfig } from '../helpers/providers.ts';
 import { readCsv, runCli, startSandboxProcess, tempDir, vexoraCredentials, writeJson, type SandboxProcess } from '../helpers/cli.ts';
 import { readZip } from '../helpers/sheets.ts';
 import { RESULT_COLUMNS } from '../../src/report/results.ts';
@@ -18,25 +19,7 @@ let n = 0;
 
 function config(extra: Record<string, unknown> = {}): { config: string; work: string } {
   const work = path.join(dir, `work-${++n}`);
-  const file = writeJson(path.join(dir, `config-${n}.json`), {
-    work,
-    provider: 'vexora',
-    runOnce: { waitSeconds: 30 },
-    providers: {
-      vexora: {
-        baseUrl: sandbox.url,
-        ...vexoraCredentials,
-        // A live Vexora block must name its notify URL; not loopback, so the sandbox never calls it.
-        callbackUrl: 'https://merchant.invalid/paybatch/callbacks/vexora',
-        rate: { perSecond: 50, concurrency: 4 },
-        poll: { firstAfterSeconds: 0.2, maxIntervalSeconds: 0.5, deadlineHours: 1 },
-        notFoundWindowSeconds: 0.5,
-        timeoutSeconds: 2,
-      },
-    },
-    ...extra,
-  });
-  return { config: file, work };
+  return { config: runConfig(path.join(dir, `config-${n}.json`), 'vexora', work, sandbox.url, {}, { runOnce: { waitSeconds: 30 }, ...extra }), work };
 }
 
 const stamp = String(Date.now()).slice(-8);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runConfig } from '../helpers/providers.ts';
 import { readCsv, runCli, startSandboxProcess, tempDir, vexoraCredentials, writeJson, type SandboxProcess } from '../helpers/cli.ts';
 import { cardEnding, paybatchConfig } from '../helpers/sheets.ts';
 
@@ -16,25 +17,7 @@ let n = 0;
 /** A fresh work folder whose Vexora (Argentina) goes to the sandbox process, so what was created can be asked. */
 function vexoraConfig(extra: Record<string, unknown> = {}): { config: string; work: string } {
   const work = path.join(dir, `work-${++n}`);
-  const config = writeJson(path.join(dir, `config-${n}.json`), {
-    work,
-    provider: 'vexora',
-    runOnce: { waitSeconds: 30 },
-    providers: {
-      vexora: {
-        baseUrl: sandbox.url,
-        ...vexoraCredentials,
-        // A live Vexora block must name its notify URL; not loopback, so the sandbox never calls it.
-        callbackUrl: 'https://merchant.invalid/paybatch/callbacks/vexora',
-        rate: { perSecond: 50, concurrency: 4 },
-        poll: { firstAfterSeconds: 0.2, maxIntervalSeconds: 0.5, deadlineHours: 1 },
-        notFoundWindowSeconds: 0.5,
-        timeoutSeconds: 2,
-      },
-    },
-    ...extra,
-  });
-  return { config, work };
+  return { config: runConfig(path.join(dir, `config-${n}.json`), 'vexora', work, sandbox.url, {}, { runOnce: { waitSeconds: 30 }, ...extra }), work };
 }
 
 /** A work folder with the embedded sandboxes (nothing of theirs outlives the command). */

@@ -100,7 +100,15 @@ export function sandboxConfig(dir: string, id: string, settings: Record<string, 
 }
 
 /** Configuration for `paybatch run` against a sandbox at `url`, with the fast settings and any overrides. */
-export function runConfig(file: string, id: string, work: string, url: string, overrides: Record<string, unknown> = {}): string {
+export function runConfig(
+  file: string,
+  id: string,
+  work: string,
+  url: string,
+  overrides: Record<string, unknown> = {},
+  /** Top-level keys (onInvalidRows, runOnce, limits, …). */
+  top: Record<string, unknown> = {},
+): string {
   return writeJson(file, {
     work,
     provider: id,
@@ -108,6 +116,7 @@ export function runConfig(file: string, id: string, work: string, url: string, o
     balanceCheck: false,
     // A live block of a provider that requires a notify URL names one (not loopback: the sandbox never calls it).
     providers: { [id]: { baseUrl: url, ...credentialsOf(id), ...liveBlockExtras(id), ...fastProviderSettings, ...overrides } },
+    ...top,
   });
 }
 

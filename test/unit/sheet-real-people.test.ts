@@ -13,7 +13,6 @@ import { RowValidator, accountColumnIndices, maskedColumnNames, providerAliases 
 import { getProvider } from '../../src/providers/registry.ts';
 import { vexoraProvider } from '../../src/providers/vexora/index.ts';
 import { vexoraConfigSchema, vexoraRowRules } from '../../src/providers/vexora/schema.ts';
-import type { ProviderModule } from '../../src/providers/types.ts';
 import { readZip, writeZip } from '../helpers/sheets.ts';
 
 let dir: string;

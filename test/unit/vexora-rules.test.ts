@@ -15,7 +15,7 @@ import {
 import { parseMoney } from '../../src/validate/money.ts';
 import { RowValidator, providerAliases } from '../../src/validate/rows.ts';
 import { matchHeaders } from '../../src/sheet/headers.ts';
-import type { ProviderModule, RowIssue } from '../../src/providers/types.ts';
+import type { RowIssue } from '../../src/providers/types.ts';
 
 const config = (country: VexoraCountry, over: Record<string, unknown> = {}): VexoraConfig =>
   vexoraConfigSchema.parse({ country, ...over });
