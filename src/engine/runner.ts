@@ -1,12 +1,13 @@
 // The batch runner: submits journaled rows and polls them to a final state, applying DESIGN §3's rules.
 // Every HTTP call is preceded by a committed journal state, so a crash at any point leaves a row that the
 // next start can resolve without paying twice.
-import type { Journal, PayoutRecord, PayoutStatus } from '../journal/store.ts';
+import type { Journal, PayoutRecord } from '../journal/store.ts';
 import { IllegalTransitionError, OPEN_STATUSES } from '../journal/store.ts';
 import type { Logger } from '../log.ts';
-import type { PayoutRequest, QueryOutcome, StatusReading, SubmitOutcome } from '../providers/types.ts';
+import type { PayoutRequest, QueryOutcome, SubmitOutcome } from '../providers/types.ts';
 import { crashAt, crashPointArmed } from './crash.ts';
 import { toRequest } from './request.ts';
+import { applyQueryOutcome, terminalPatch } from './query-outcome.ts';
 import type { ProviderRuntime, Runtimes } from './runtime.ts';
 
 export interface RunnerContext {
@@ -46,19 +47,6 @@ const CREATE_PAGE = 256;
 /** notSent retries before a batch stops with "provider unreachable" (rows stay queued, resumable). */
 const MAX_NOT_SENT = 6;
 
-function terminalPatch(reading: StatusReading, at: string) {
-  const paid = reading.canonical === 'succeeded';
-  return {
-    providerReference: reading.providerRef,
-    rawStatus: reading.raw,
-    paidAmountMinor: reading.paidAmountMinor,
-    feeMinor: reading.feeMinor,
-    // A provider's "success" text is not an error; failures keep its code and words.
-    errorCode: paid ? null : reading.errorCode,
-    errorMessage: paid ? null : reading.message,
-    completedAt: at,
-  };
-}
 
 export class BatchRunner {
   /** In-memory back-off for rows that were not sent (never reached the provider). */
@@ -315,66 +303,10 @@ export class BatchRunner {
     return due.length;
   }
 
-  private nextInterval(rt: ProviderRuntime, polls: number): number {
-    return Math.min(rt.poll.maxIntervalMs, Math.max(250, rt.poll.firstAfterMs) * 2 ** Math.min(polls, 20));
-  }
-
+  /** A query's answer applied to its row (query-outcome.ts); a `stop` answer ends the batch's run. */
   applyQuery(rt: ProviderRuntime, p: PayoutRecord, outcome: QueryOutcome): void {
-    const now = Date.now();
-    const at = new Date(now).toISOString();
-    const from: PayoutStatus[] = [p.status];
-    // A row recovered from `submitting` has no deadline yet: count it from its last create attempt.
-    const deadline = p.deadlineAt ?? (p.lastCreateAt ?? now) + rt.poll.deadlineMs;
-    const pastDeadline = now >= deadline;
-    const review = (message: string, type: string) =>
-      this.journal.transition(p.id, 'needs_review', { errorMessage: message, completedAt: at }, { type, detail: { message } }, from);
-    switch (outcome.kind) {
-      case 'status': {
-        const r = outcome.reading;
-        if (r.canonical === 'pending') {
-          if (pastDeadline) return void review(`no final status by the poll deadline (last ${r.raw})`, 'poll-deadline');
-          if (p.status === 'unknown')
-            this.journal.transition(
-              p.id,
-              'submitted',
-              { providerReference: r.providerRef, rawStatus: r.raw, polls: p.polls + 1, nextCheckAt: now + this.nextInterval(rt, p.polls) },
-              { type: 'unknown-resolved', detail: { raw: r.raw } },
-              from,
-            );
-          else this.journal.touch(p.id, { rawStatus: r.raw, providerReference: r.providerRef ?? undefined, polls: p.polls + 1, nextCheckAt: now + this.nextInterval(rt, p.polls) }, from);
-          return;
-        }
-        this.journal.transition(p.id, r.canonical, terminalPatch(r, at), { type: p.status === 'unknown' ? 'unknown-resolved' : 'poll-final', detail: { raw: r.raw } }, from);
-        return;
-      }
-      case 'notFound': {
-        const sinceCreate = now - (p.lastCreateAt ?? 0);
-        if (p.status === 'submitted' || sinceCreate < rt.notFoundWindowMs) {
-          // The provider may not have indexed it yet (or lost it briefly): ask again, up to the deadline.
-          if (pastDeadline) return void review('the provider does not know this reference', 'poll-deadline');
-          this.journal.touch(p.id, { polls: p.polls + 1, nextCheckAt: now + Math.min(this.nextInterval(rt, p.polls), Math.max(250, rt.notFoundWindowMs - sinceCreate)) }, from);
-          return;
-        }
-        if (rt.resubmitOnNotFound) {
-          // Safe only because this provider rejects or replays a second create with the same reference.
-          this.journal.transition(p.id, 'queued', { errorMessage: 'not found at the provider: sent again with the same reference' }, { type: 'resubmit-after-not-found' }, from);
-          return;
-        }
-        review(
-          `${rt.id} does not know this reference after an unanswered create; it may or may not have been paid, and it is never sent again automatically: check with ${rt.id}, then paybatch resolve`,
-          'unknown-not-found',
-        );
-        return;
-      }
-      case 'unknown':
-        if (outcome.throttled) rt.pacer.slowDown(outcome.retryAfterMs);
-        if (pastDeadline) return void review(`status could not be established: ${outcome.cause}`, 'poll-deadline');
-        this.journal.touch(p.id, { polls: p.polls + 1, nextCheckAt: now + (outcome.retryAfterMs ?? this.nextInterval(rt, p.polls)) }, from);
-        return;
-      case 'stop':
-        this.stopReason = `${rt.id} refused the configuration (${outcome.code}): ${outcome.message}`;
-        return;
-    }
+    const stop = applyQueryOutcome(this.journal, rt, p, outcome);
+    if (stop) this.stopReason = stop;
   }
 
   /**
