@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { benchIngest, fmt, type IngestReport } from './ingest.ts';
 import { benchPacing, type PacingReport } from './pacing.ts';
 import { benchThroughput, goalLines, parseArgs as throughputArgs, resultDocument } from './throughput.ts';
+import { machine } from './machine.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, 'results');
@@ -36,19 +37,6 @@ if (only && only !== 'ingest' && only !== 'pacing' && only !== 'throughput') {
   process.exit(2);
 }
 
-function machine() {
-  const cpus = os.cpus();
-  return {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    totalMemoryMB: Math.round(os.totalmem() / 1024 / 1024),
-    /** 1/5/15-minute load averages when the benchmark started: the machine is shared. */
-    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
-  };
-}
 
 function write(name: string, doc: unknown): string {
   fs.mkdirSync(resultsDir, { recursive: true });

@@ -35,7 +35,7 @@
 // Other flags: --rate, --concurrency / --starpay-concurrency, --settle, --first-after, --baseline-rows,
 // --starpay-rows, --out FILE; BENCH_KEEP=1 keeps the temp folders.
 // Writes bench/results/throughput.json (or --out FILE).
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,7 @@ import { ensureSheet, sheetPath } from './generate.ts';
 import { summariseProfile, type AreaSummary } from './profile-areas.ts';
 import { SANDBOX_MCH_ID, TEST_MERCHANT_PRIVATE_KEY, TEST_PLATFORM_PUBLIC_KEY } from '../src/providers/starpay/sandbox.ts';
 import { VEXORA_SANDBOX_MERCHANT_NO, VEXORA_SANDBOX_SECRET } from '../src/providers/vexora/sandbox.ts';
+import { machine } from './machine.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -135,31 +136,6 @@ export function commitProbe(dir: string, n = 200): number {
   } finally {
     db.close();
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
-  }
-}
-
-export function machine() {
-  const cpus = os.cpus();
-  return {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    totalMemoryMB: Math.round(os.totalmem() / 1024 / 1024),
-    /** 1/5/15-minute load averages when the benchmark started: the machine is shared with other work. */
-    loadAverageAtStart: os.loadavg().map((x) => round(x, 2)),
-    /** What was measured: other work edits the tree while benchmarks run (read-only git calls). */
-    source: sourceState(),
-  };
-}
-
-function sourceState(): { head: string; modifiedFiles: number } | null {
-  try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' }, encoding: 'utf8' });
-    return { head: git('rev-parse', 'HEAD').trim(), modifiedFiles: git('status', '--porcelain', '--untracked-files=no').split('\n').filter(Boolean).length };
-  } catch {
-    return null;
   }
 }
 
