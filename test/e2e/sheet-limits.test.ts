@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runConfig } from '../helpers/providers.ts';
-import { readCsv, runCli, startSandboxProcess, tempDir, vexoraCredentials, writeJson, type SandboxProcess } from '../helpers/cli.ts';
+import { runConfig, sandboxConfig } from '../helpers/providers.ts';
+import { readCsv, runCli, startSandboxProcess, tempDir, type SandboxProcess } from '../helpers/cli.ts';
 import { readZip } from '../helpers/sheets.ts';
 import { RESULT_COLUMNS } from '../../src/report/results.ts';
 
@@ -52,10 +52,8 @@ async function expectRefused(work: string, name: string, r: { code: number | nul
 
 beforeAll(async () => {
   dir = tempDir('paybatch-limits-');
-  const sandboxConfig = writeJson(path.join(dir, 'sandbox.json'), {
-    providers: { vexora: { ...vexoraCredentials, sandbox: { settleAfterSeconds: 0.3 } } },
-  });
-  sandbox = await startSandboxProcess('vexora', sandboxConfig);
+  // The sandbox's duplicate check stays on (the helper's default turns it off for crash tests).
+  sandbox = await startSandboxProcess('vexora', sandboxConfig(dir, 'vexora', { duplicateCheck: true }));
 }, 30_000);
 
 afterAll(async () => {
