@@ -48,6 +48,13 @@ const CREATE_PAGE = 256;
 const MAX_NOT_SENT = 6;
 
 
+type StatusCounts = ReturnType<Journal['counts']>;
+
+/** Rows the engine still has to act on. */
+const openOf = (c: StatusCounts) => OPEN_STATUSES.reduce((n, s) => n + c[s], 0);
+/** Rows sent (or perhaps sent) whose final status is not known yet. */
+const sentOpenOf = (c: StatusCounts) => c.submitting + c.submitted + c.unknown;
+
 export class BatchRunner {
   /** In-memory back-off for rows that were not sent (never reached the provider). */
   private readonly retryAt = new Map<string, { at: number; tries: number }>();
@@ -338,14 +345,12 @@ export class BatchRunner {
 
   /** Rows sent (or perhaps sent) whose final status is not known yet. */
   sentOpenCount(batchId: string): number {
-    const c = this.journal.counts(batchId);
-    return c.submitting + c.submitted + c.unknown;
+    return sentOpenOf(this.journal.counts(batchId));
   }
 
   /** Open rows left (anything the engine still has to act on). */
   openCount(batchId: string): number {
-    const c = this.journal.counts(batchId);
-    return OPEN_STATUSES.reduce((n, s) => n + c[s], 0);
+    return openOf(this.journal.counts(batchId));
   }
 
   /**
@@ -368,10 +373,11 @@ export class BatchRunner {
       }
       if (!options.pollOnly) await this.submitPolling(batchId, rt);
       await this.pollDue(batchId, rt);
-      if (this.openCount(batchId) === 0) return true;
-      if (options.pollOnly && this.sentOpenCount(batchId) === 0) return false;
-      const queued = this.journal.counts(batchId);
-      if (!options.pollOnly && queued.validated + queued.queued > 0) continue;
+      // One read of the counts per round (each read also commits the answers waiting for a group commit).
+      const counts = this.journal.counts(batchId);
+      if (openOf(counts) === 0) return true;
+      if (options.pollOnly && sentOpenOf(counts) === 0) return false;
+      if (!options.pollOnly && counts.validated + counts.queued > 0) continue;
       const now = Date.now();
       if (options.until !== undefined && now >= options.until) return false;
       const nextDue = this.journal.nextDueAt(batchId) ?? now + 1000;
