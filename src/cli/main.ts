@@ -5,7 +5,7 @@ import { failureLine } from './errors.ts';
 import { runCommand } from './run.ts';
 import { runOnceCommand } from './run-once.ts';
 import { watchCommand } from './watch.ts';
-import { approveCommand, reportCommand, resolveCommand, statusCommand } from './manage.ts';
+import { approveCommand, cancelCommand, reportCommand, resolveCommand, statusCommand } from './manage.ts';
 import { sandboxCommand } from './sandbox.ts';
 import { templateCommand } from './template.ts';
 import { demoCommand } from './demo.ts';
@@ -88,9 +88,19 @@ program
 
 program
   .command('approve')
-  .description('release a batch held by limits or the balance check')
+  .description('release a held batch (journaled with who and why)')
   .argument('<batch>', 'batch id')
+  .option('--by <name>', 'who approves (default: the OS user)')
+  .option('--note <text>', 'why')
   .action(async (batch: string, _o, cmd: Command) => done(await approveCommand(batch, cmd.optsWithGlobals())));
+
+program
+  .command('cancel')
+  .description('stop a batch: rows never sent become cancelled, rows sent go on to their final status')
+  .argument('<batch>', 'batch id')
+  .option('--by <name>', 'who cancels (default: the OS user)')
+  .requiredOption('--note <text>', 'why the batch is cancelled')
+  .action(async (batch: string, _o, cmd: Command) => done(await cancelCommand(batch, cmd.optsWithGlobals())));
 
 program
   .command('resolve')
@@ -98,6 +108,7 @@ program
   .argument('<payout>', 'payout id (batch-row) or merchant reference')
   .requiredOption('--as <status>', 'succeeded or failed')
   .requiredOption('--note <text>', 'how the outcome was established')
+  .option('--by <name>', 'who resolves (default: the OS user)')
   .action(async (payout: string, _o, cmd: Command) => done(await resolveCommand(payout, cmd.optsWithGlobals())));
 
 program

@@ -1,6 +1,7 @@
-// paybatch status | report | approve | resolve: reading and operating the journal.
-import os from 'node:os';
+// paybatch status | report | approve | cancel | resolve: reading and operating the journal (the actions
+// themselves are engine/controls.ts, shared with the console).
 import { summarize, type BatchSummary } from '../engine/batch.ts';
+import { approveBatch, cancelBatch, cliActor, resolvePayout } from '../engine/controls.ts';
 import { reportsProblem, writeReportsFor } from '../engine/reporting.ts';
 import type { BatchRecord } from '../journal/store.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
@@ -55,52 +56,35 @@ export async function reportCommand(batchId: string, options: GlobalOptions): Pr
   });
 }
 
-const operator = () => {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-};
-
-export async function approveCommand(batchId: string, options: GlobalOptions): Promise<number> {
+export async function approveCommand(batchId: string, options: GlobalOptions & { by?: string; note?: string }): Promise<number> {
   return withJournal(options, 'approve', async (opened) => {
-    const batch = batchOrFail(opened, batchId);
-    if (batch.state !== 'held') throw new UsageError(`batch ${batchId} is ${batch.state}, not held: nothing to approve`);
-    opened.engine.journal.updateBatch(
-      batchId,
-      { state: 'submitting', approvedAt: new Date().toISOString() },
-      { type: 'batch-approved', detail: { by: operator(), holdReason: batch.holdReason } },
-    );
-    await writeReportsFor(opened.engine.journal, batchId, opened.config.workDir, { maskMode: opened.config.reports.maskAccountNumbers, log: opened.log });
-    if (!options.json) process.stdout.write(`batch ${batchId} approved (${batch.holdReason}); a running watch sends it now, else run: paybatch run-once\n`);
-    else printSummaries([summarize(opened.engine, opened.engine.journal.getBatch(batchId)!)], true);
+    const held = batchOrFail(opened, batchId);
+    const batch = await approveBatch(opened.engine, batchId, cliActor(options.by), options.note);
+    if (!options.json) process.stdout.write(`batch ${batchId} approved (${held.holdReason}); a running watch sends it now, else run: paybatch run-once\n`);
+    else printSummaries([summarize(opened.engine, batch)], true);
     return 0;
   });
 }
 
-export async function resolveCommand(payout: string, options: GlobalOptions & { as?: string; note?: string }): Promise<number> {
+export async function cancelCommand(batchId: string, options: GlobalOptions & { by?: string; note?: string }): Promise<number> {
+  if (!options.note || !options.note.trim()) throw new UsageError('--note is required: say why the batch is cancelled');
+  return withJournal(options, 'cancel', async (opened) => {
+    batchOrFail(opened, batchId);
+    const batch = await cancelBatch(opened.engine, batchId, cliActor(options.by), options.note!);
+    const summary = summarize(opened.engine, batch);
+    if (!options.json) process.stdout.write(`batch ${batchId} cancelled: rows never sent are cancelled; rows already sent go on to their final status\n`);
+    printSummaries([summary], options.json);
+    // DESIGN §8: a cancelled batch ends with exit code 1.
+    return 1;
+  });
+}
+
+export async function resolveCommand(payout: string, options: GlobalOptions & { as?: string; note?: string; by?: string }): Promise<number> {
   if (options.as !== 'succeeded' && options.as !== 'failed') throw new UsageError('--as must be succeeded or failed');
   if (!options.note || !options.note.trim()) throw new UsageError('--note is required: say how the outcome was established');
   return withJournal(options, 'resolve', async (opened) => {
-    const { journal } = opened.engine;
-    const record =
-      journal.getPayout(payout) ??
-      journal.listBatches().map((b) => journal.payoutByReference(b.provider, payout)).find(Boolean);
-    if (!record) throw new UsageError(`no payout ${payout} (give its merchant reference, as in review.csv, or its payout id <batch>-<row>)`);
-    if (record.status !== 'needs_review') throw new UsageError(`payout ${record.id} is ${record.status}; only needs_review rows are resolved by hand`);
-    journal.transition(
-      record.id,
-      options.as as 'succeeded' | 'failed',
-      { errorMessage: `resolved by ${operator()}: ${options.note}`, completedAt: new Date().toISOString() },
-      { type: 'resolved-manually', detail: { as: options.as, note: options.note, by: operator() } },
-      ['needs_review'],
-    );
-    await writeReportsFor(journal, record.batchId, opened.config.workDir, {
-      maskMode: opened.config.reports.maskAccountNumbers,
-      log: opened.log,
-    });
-    const summary = summarize(opened.engine, journal.getBatch(record.batchId)!);
+    const record = await resolvePayout(opened.engine, payout, options.as as 'succeeded' | 'failed', cliActor(options.by), options.note!);
+    const summary = summarize(opened.engine, opened.engine.journal.getBatch(record.batchId)!);
     if (!options.json) process.stdout.write(`payout ${record.id} (${record.merchantReference}) resolved as ${options.as}; reports rewritten\n`);
     printSummaries([summary], options.json);
     return 0;

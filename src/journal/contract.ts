@@ -212,13 +212,18 @@ export interface BatchStore {
   /** Oldest first. */
   listBatches(): BatchRecord[];
   countBatches(): number;
-  /** Writes `event` (or `batch-state` when the state changes and no event is given) in the same transaction. */
-  updateBatch(id: string, patch: BatchPatch, event?: EventNote): void;
+  /**
+   * Writes `event` (or `batch-state` when the state changes and no event is given) in the same transaction.
+   * With `from`, only while the batch is in one of those states (two processes may race to complete a batch):
+   * answers whether it was changed.
+   */
+  updateBatch(id: string, patch: BatchPatch, event?: EventNote, from?: readonly BatchState[]): boolean;
   /**
    * Forgets a batch whose reading was interrupted (its rows and problems; its events stay), so its sheet can be
-   * read again. Refused once any row left validated/invalid/duplicate.
+   * read again. Refused once any row left validated/invalid/duplicate. Answers false (nothing forgotten) when a
+   * shared journal's batch is being read by another live process (see PayoutClaims).
    */
-  discardUnsentBatch(id: string): void;
+  discardUnsentBatch(id: string): boolean;
 }
 
 export interface PayoutStore {
@@ -350,19 +355,62 @@ export interface DuplicateChecks {
   paidLookalikes(batchId: string, sinceIso: string, limit: number): PaidLookalike[];
 }
 
+/** A live process of a shared journal (status --json "processes"). */
+export interface ProcessRecord {
+  /** Its lease identity (one per opened journal). */
+  holder: string;
+  host: string;
+  pid: number;
+  command: string;
+  heartbeatAt: string;
+  rowsClaimed: number;
+}
+
+/** A write by a process whose lease expired, or on a row another live process holds: refused (DESIGN §11). */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+}
+
 /**
  * Claims (DESIGN §11): with a shared journal a row is in one process's hands at a time, taken with
- * `FOR UPDATE SKIP LOCKED` under a lease that a heartbeat renews. Only a shared journal offers it. The SQLite
- * journal does not: one process owns a work folder and its journal (the work-folder lock), so every row is
- * that process's, and an engine without `claims` acts on every row as it does today.
+ * `FOR UPDATE SKIP LOCKED` under this process's lease, which a heartbeat renews (the journal runs it itself,
+ * every third of `leaseSeconds`, off the main thread). Only a shared journal offers it. The SQLite journal does
+ * not: one process owns a work folder and its journal (the work-folder lock), so every row is that process's,
+ * and an engine without `claims` acts on every row as it does today.
+ *
+ * Rules every shared journal keeps:
+ * - A claimed row stays this process's until it reaches a status that is not open (the claim is dropped with
+ *   that transition), `release`, or the lease expires (the process died or stalled).
+ * - Fencing: `transition` and `touch` of a row held by another live process, or by this process after its lease
+ *   expired, throw LeaseLostError and change nothing. Rows no one holds may be changed by anyone (CLI commands:
+ *   resolve, cancel); the status guard of `transition` keeps those safe.
+ * - `recoverInFlight` turns `submitting` rows into `unknown` only when their holder's lease expired (or no one
+ *   holds them), and drops those claims: a live process's requests in flight are never touched.
+ * - `discardUnsentBatch` is refused (answers false) while the process that reads the batch is alive.
  */
 export interface PayoutClaims {
-  /** Takes up to `limit` rows of `batchId` in `statuses` that no live lease holds; they are now this process's. */
+  /** This process's lease identity. */
+  readonly holder: string;
+  /**
+   * Takes up to `limit` rows of `batchId` in `statuses` that no live process holds (rows this process already
+   * holds included), in row order; they are now this process's.
+   */
   claim(batchId: string, statuses: readonly PayoutStatus[], limit: number): PayoutRecord[];
-  /** The heartbeat: renews this process's leases. */
+  /** As `duePayouts`, claiming the rows answered (submitted/unknown, next check at or before `at`). */
+  claimDue(batchId: string, at: number, limit: number): PayoutRecord[];
+  /** The heartbeat, now (the journal also runs it by itself). Throws LeaseLostError when the lease was lost. */
   renew(): void;
-  /** Gives rows back (all of this process's when no ids are given). */
+  /** Gives rows back (all of this process's when no ids are given); `submitting` rows are kept (rule 2). */
   release(ids?: readonly string[]): void;
+  /** A row a callback named: its next check becomes now, whoever holds it (no other change). */
+  markDue(payoutId: string): void;
+  /** Live processes (lease not expired), oldest first. */
+  processes(): ProcessRecord[];
+  /**
+   * The deployment's request budget for one provider account (`key`): a token bucket in the journal refilled at
+   * `perSecond`, holding at most `burst`. Takes up to `want` tokens; answers how many were granted (0 … want).
+   */
+  takeTokens(key: string, want: number, perSecond: number, burst: number): number;
 }
 
 export interface Journal

@@ -21,10 +21,11 @@ export type {
   PaidLookalike,
   PayeeEntry,
   PayoutClaims,
+  ProcessRecord,
   PayoutPatch,
   PayoutRecord,
 } from './contract.ts';
-export { JournalError, payoutIdOf, splitPayoutId } from './contract.ts';
+export { JournalError, LeaseLostError, payoutIdOf, splitPayoutId } from './contract.ts';
 export type { BatchState, PayoutStatus } from './states.ts';
 export { IllegalTransitionError, OPEN_STATUSES, PAYOUT_STATUSES, allowedTransitions, assertTransition, canTransition } from './states.ts';
 export { journalError } from './sqlite/errors.ts';

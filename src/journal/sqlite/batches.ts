@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { BatchPatch, BatchRecord, BatchStore, EventNote, NewBatch } from '../contract.ts';
 import type { SqliteAudit } from './audit.ts';
+import type { BatchState } from '../states.ts';
 import { batchAssignments, batchFromRow, now, type Row } from './codec.ts';
 
 export class SqliteBatches implements BatchStore {
@@ -57,19 +58,21 @@ export class SqliteBatches implements BatchStore {
     return this.getBatch(b.id)!;
   }
 
-  updateBatch(id: string, patch: BatchPatch, event?: EventNote): void {
+  updateBatch(id: string, patch: BatchPatch, event?: EventNote, from?: readonly BatchState[]): boolean {
     const { sets, values } = batchAssignments(patch);
-    this.db.transaction(() => {
+    return this.db.transaction(() => {
       const before = this.getBatch(id);
       if (!before) throw new Error(`no batch ${id}`);
+      if (from && !from.includes(before.state)) return false;
       this.statement(`UPDATE batches SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
       if (event || (patch.state && patch.state !== before.state))
         this.audit.event(event?.type ?? 'batch-state', id, null, before.state, patch.state ?? before.state, event?.detail);
+      return true;
     })();
   }
 
-  discardUnsentBatch(id: string): void {
-    this.db.transaction(() => {
+  discardUnsentBatch(id: string): boolean {
+    return this.db.transaction(() => {
       const sent = this.statement(`SELECT COUNT(*) n FROM payouts WHERE batch_id = ? AND status NOT IN ('validated','invalid','duplicate')`)
         .get(id) as { n: number };
       if (sent.n > 0) throw new Error(`batch ${id} has rows that were sent: it cannot be read again`);
@@ -77,6 +80,7 @@ export class SqliteBatches implements BatchStore {
       this.statement('DELETE FROM payouts WHERE batch_id = ?').run(id);
       this.statement('DELETE FROM batches WHERE id = ?').run(id);
       this.audit.event('batch-ingest-restarted', id, null, 'received', null, { reason: 'reading was interrupted; the sheet is read again' });
+      return true;
     })();
   }
 }

@@ -142,7 +142,7 @@ export class SqliteJournal implements Journal {
   readonly batchBySourcePath: Journal['batchBySourcePath'] = (sourcePath) => this.settled() && this.batches.batchBySourcePath(sourcePath);
   readonly listBatches: Journal['listBatches'] = () => this.settled() && this.batches.listBatches();
   readonly countBatches: Journal['countBatches'] = () => this.settled() && this.batches.countBatches();
-  readonly updateBatch: Journal['updateBatch'] = (id, patch, event) => this.settled() && this.batches.updateBatch(id, patch, event);
+  readonly updateBatch: Journal['updateBatch'] = (id, patch, event, from) => this.settled() && this.batches.updateBatch(id, patch, event, from);
   readonly discardUnsentBatch: Journal['discardUnsentBatch'] = (id) => this.settled() && this.batches.discardUnsentBatch(id);
 
   // ---- payouts and their problems ----
