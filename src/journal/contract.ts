@@ -355,6 +355,43 @@ export interface DuplicateChecks {
   paidLookalikes(batchId: string, sinceIso: string, limit: number): PaidLookalike[];
 }
 
+/** One notification to send (DESIGN §12): recorded before it is sent, retried until delivered or given up. */
+export interface Delivery {
+  /** The stable event id (X-Paybatch-Event-Id, the mail's Message-ID): one per event and channel. */
+  id: string;
+  event: string;
+  batchId: string | null;
+  channel: 'email' | 'webhook';
+  /** What the sender needs, as JSON (recipients, body, attachments to render…). */
+  payload: unknown;
+  attempts: number;
+  /** Epoch ms of the next attempt. */
+  nextAttemptAt: number;
+  createdAt: string;
+  deliveredAt: string | null;
+  gaveUpAt: string | null;
+  lastError: string | null;
+}
+
+/**
+ * The delivery outbox (DESIGN §12). With a shared journal, due deliveries are claimed like payouts (one process
+ * sends one delivery at a time). Implemented by every journal; the notifier (notify/) is its only writer.
+ */
+export interface DeliveryOutbox {
+  /** Records a delivery unless one with the same id exists; answers whether it was new. */
+  enqueueDelivery(d: Pick<Delivery, 'id' | 'event' | 'batchId' | 'channel' | 'payload'> & { nextAttemptAt?: number }): boolean;
+  /** Deliveries neither delivered nor given up whose next attempt is at or before `at`, oldest first (claimed, with claims). */
+  dueDeliveries(at: number, limit: number): Delivery[];
+  markDelivered(id: string): void;
+  /** A failed attempt: tried again at `nextAttemptAt`, or given up when it is null. */
+  markDeliveryFailed(id: string, error: string, nextAttemptAt: number | null): void;
+  /** Deliveries neither delivered nor given up. */
+  deliveriesPending(): number;
+  /** Given up, newest first (status shows them). */
+  deliveriesGivenUp(limit: number): Delivery[];
+  getDelivery(id: string): Delivery | undefined;
+}
+
 /** A live process of a shared journal (status --json "processes"). */
 export interface ProcessRecord {
   /** Its lease identity (one per opened journal). */
