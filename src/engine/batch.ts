@@ -68,7 +68,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
       ]);
       log.warn('file already processed: rejected', { file: name, batchId: known.id, sha256 });
       const s = summarize(engine, known, [`${name} has the same bytes as ${known.fileName} (batch ${known.id}): nothing paid`]);
-      return { ...s, file: name, state: 'duplicate-file', counts: { ...s.counts, succeeded: 0, failed: 0, reversed: 0, pending: 0, needs_review: 0, invalid: 0, duplicate: s.rows }, reports: { ...s.reports, errors_csv: errorsCsv } };
+      return { ...s, file: name, state: 'duplicate-file', counts: { ...s.counts, succeeded: 0, failed: 0, reversed: 0, pending: 0, needs_review: 0, invalid: 0, cancelled: 0, duplicate: s.rows }, reports: { ...s.reports, errors_csv: errorsCsv } };
     }
     log.info('file already known: resuming or reporting its batch', { file: name, batchId: known.id });
     return resumeBatch(engine, known.id, options);

@@ -21,6 +21,7 @@ export const resultStatusOf: Record<PayoutStatus, ResultStatus> = {
   needs_review: 'needs_review',
   invalid: 'invalid',
   duplicate: 'duplicate',
+  cancelled: 'cancelled',
 };
 
 function reportRow(p: PayoutRecord): ReportRow {

@@ -10,7 +10,7 @@ export interface BatchSummary {
   provider: string;
   state: string;
   rows: number;
-  counts: Record<'succeeded' | 'failed' | 'reversed' | 'invalid' | 'duplicate' | 'pending' | 'needs_review', number>;
+  counts: Record<'succeeded' | 'failed' | 'reversed' | 'invalid' | 'duplicate' | 'cancelled' | 'pending' | 'needs_review', number>;
   reports: { results_csv: string | null; results_xlsx: string | null; reconciliation_csv: string | null; reconciliation_xlsx: string | null; errors_csv: string | null };
   /** Human lines: invariant per currency, hold or stop reasons. */
   notes: string[];
@@ -28,7 +28,7 @@ export const CHANGED_WHILE_READ = 'changed-while-read';
 
 export function summarize(engine: Engine, batch: BatchRecord, notes: string[] = []): BatchSummary {
   const raw = engine.journal.counts(batch.id);
-  const counts = { succeeded: 0, failed: 0, reversed: 0, invalid: 0, duplicate: 0, pending: 0, needs_review: 0 };
+  const counts = { succeeded: 0, failed: 0, reversed: 0, invalid: 0, duplicate: 0, cancelled: 0, pending: 0, needs_review: 0 };
   for (const [status, n] of Object.entries(raw)) {
     // A rejected file sends nothing: its valid rows are not "pending", they are simply not paid.
     if (batch.state === 'rejected' && resultStatusOf[status as keyof typeof raw] === 'pending') continue;
@@ -66,7 +66,7 @@ export function summarize(engine: Engine, batch: BatchRecord, notes: string[] = 
 export function unreadableSummary(file: string, provider: string, errorsCsv: string | null, note: string): BatchSummary {
   return {
     id: '', file, provider, state: 'rejected', rows: 0,
-    counts: { succeeded: 0, failed: 0, reversed: 0, invalid: 0, duplicate: 0, pending: 0, needs_review: 0 },
+    counts: { succeeded: 0, failed: 0, reversed: 0, invalid: 0, duplicate: 0, cancelled: 0, pending: 0, needs_review: 0 },
     reports: { results_csv: null, results_xlsx: null, reconciliation_csv: null, reconciliation_xlsx: null, errors_csv: errorsCsv },
     notes: [note],
     unreadable: true,

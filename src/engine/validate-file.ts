@@ -33,7 +33,7 @@ export async function validateFile(options: { config?: string; work?: string; pr
     provider: config.provider,
     state: 'validated',
     rows: 0,
-    counts: { succeeded: 0, failed: 0, reversed: 0, invalid: 0, duplicate: 0, pending: 0, needs_review: 0 },
+    counts: { succeeded: 0, failed: 0, reversed: 0, invalid: 0, duplicate: 0, cancelled: 0, pending: 0, needs_review: 0 },
     reports: { results_csv: null, results_xlsx: null, reconciliation_csv: null, reconciliation_xlsx: null, errors_csv: null },
     notes: [],
   };

@@ -12,15 +12,17 @@ export type PayoutStatus =
   | 'reversed'
   | 'needs_review'
   | 'invalid'
-  | 'duplicate';
+  | 'duplicate'
+  | 'cancelled';
 
-export type BatchState = 'received' | 'rejected' | 'held' | 'submitting' | 'polling' | 'stopped' | 'completed';
+export type BatchState = 'received' | 'rejected' | 'held' | 'submitting' | 'polling' | 'stopped' | 'cancelled' | 'completed';
 
 /** The row state machine (DESIGN §3). needs_review is left only by `paybatch resolve`. */
 export const allowedTransitions: Record<PayoutStatus, readonly PayoutStatus[]> = {
   // validated/queued → failed: the provider refused the payee set-up (prepare), so nothing was paid.
-  validated: ['queued', 'submitting', 'invalid', 'failed'],
-  queued: ['submitting', 'invalid', 'failed'],
+  // validated/queued → cancelled: `paybatch cancel` stops rows that were never sent (DESIGN §12).
+  validated: ['queued', 'submitting', 'invalid', 'failed', 'cancelled'],
+  queued: ['submitting', 'invalid', 'failed', 'cancelled'],
   submitting: ['submitted', 'succeeded', 'failed', 'reversed', 'queued', 'unknown', 'needs_review'],
   submitted: ['succeeded', 'failed', 'reversed', 'needs_review'],
   unknown: ['submitted', 'succeeded', 'failed', 'reversed', 'queued', 'needs_review'],
@@ -30,6 +32,7 @@ export const allowedTransitions: Record<PayoutStatus, readonly PayoutStatus[]> =
   reversed: [],
   invalid: [],
   duplicate: [],
+  cancelled: [],
 };
 
 /** Every status, in the order of the table. */

@@ -2,7 +2,7 @@
 // Amounts are bigint integer minor units of the row's currency; never a JS number.
 import type { RowProblem } from '../validate/problem.ts';
 
-export type ResultStatus = 'succeeded' | 'failed' | 'reversed' | 'invalid' | 'duplicate' | 'pending' | 'needs_review';
+export type ResultStatus = 'succeeded' | 'failed' | 'reversed' | 'invalid' | 'duplicate' | 'cancelled' | 'pending' | 'needs_review';
 
 /** Every status, in the order the reports print them. */
 export const RESULT_STATUSES: readonly ResultStatus[] = Object.freeze([
@@ -11,6 +11,7 @@ export const RESULT_STATUSES: readonly ResultStatus[] = Object.freeze([
   'reversed',
   'invalid',
   'duplicate',
+  'cancelled',
   'pending',
   'needs_review',
 ] as const);

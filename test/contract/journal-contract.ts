@@ -55,8 +55,8 @@ const problem = (file: string, rowNumber: number | null, rule: string, message =
  * table is a change to the contract. Staying in a status is allowed (bookkeeping with an event).
  */
 const ALLOWED: Record<PayoutStatus, readonly PayoutStatus[]> = {
-  validated: ['queued', 'submitting', 'invalid', 'failed'],
-  queued: ['submitting', 'invalid', 'failed'],
+  validated: ['queued', 'submitting', 'invalid', 'failed', 'cancelled'],
+  queued: ['submitting', 'invalid', 'failed', 'cancelled'],
   submitting: ['submitted', 'succeeded', 'failed', 'reversed', 'queued', 'unknown', 'needs_review'],
   submitted: ['succeeded', 'failed', 'reversed', 'needs_review'],
   unknown: ['submitted', 'succeeded', 'failed', 'reversed', 'queued', 'needs_review'],
@@ -66,6 +66,7 @@ const ALLOWED: Record<PayoutStatus, readonly PayoutStatus[]> = {
   reversed: [],
   invalid: [],
   duplicate: [],
+  cancelled: [],
 };
 const allowed = (from: PayoutStatus, to: PayoutStatus) => from === to || ALLOWED[from].includes(to);
 
@@ -81,6 +82,7 @@ const PATHS: Record<Exclude<PayoutStatus, 'duplicate'>, PayoutStatus[]> = {
   reversed: ['submitting', 'succeeded', 'reversed'],
   needs_review: ['submitting', 'needs_review'],
   invalid: ['invalid'],
+  cancelled: ['cancelled'],
 };
 
 async function failure(fn: () => unknown): Promise<unknown> {

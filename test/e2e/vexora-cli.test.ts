@@ -72,7 +72,7 @@ describe('paybatch run (Vexora, CSV and XLSX)', () => {
     expect(doc.batches).toHaveLength(1);
     const b = doc.batches[0];
     expect(b).toMatchObject({ file: 'payouts.csv', provider: 'vexora', state: 'completed', rows: 6 });
-    expect(b.counts).toEqual({ succeeded: 5, failed: 1, reversed: 0, invalid: 0, duplicate: 0, pending: 0, needs_review: 0 });
+    expect(b.counts).toEqual({ succeeded: 5, failed: 1, reversed: 0, invalid: 0, duplicate: 0, cancelled: 0, pending: 0, needs_review: 0 });
     const results = await readCsv(b.reports.results_csv);
     expect(results.map((row) => row.payout_status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'failed', 'succeeded']);
     expect(results[0].merchant_reference).toBe('CSV-1');

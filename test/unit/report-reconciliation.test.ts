@@ -83,7 +83,7 @@ describe('reconciliation', () => {
     const { summary } = await writeBatchReports(dir, batch(), mixedRows());
     expect(summary.rows).toBe(10);
     expect(summary.unparsedInvalidRows).toBe(2);
-    expect(summary.counts).toEqual({ succeeded: 2, failed: 1, reversed: 1, invalid: 3, duplicate: 1, pending: 1, needs_review: 1 });
+    expect(summary.counts).toEqual({ succeeded: 2, failed: 1, reversed: 1, invalid: 3, duplicate: 1, cancelled: 0, pending: 1, needs_review: 1 });
     expect(summary.currencies.map((c) => c.currency)).toEqual(['ARS', 'USD']);
     const [ars, usd] = summary.currencies;
     expect(ars).toMatchObject({ fileRows: 3, fileAmountMinor: 150000n, feesMinor: 100n, paidMinor: 90000n, invariantHolds: true });
@@ -126,7 +126,7 @@ describe('reconciliation', () => {
       ['control', '', 'unparsed', '2', '', '', expect.stringContaining('not in any currency')],
     ]);
     const status = section('status');
-    expect(status).toHaveLength(14);
+    expect(status).toHaveLength(16);
     expect(status.filter((r) => r[1] === 'USD').map((r) => r[2])).toEqual([...RESULT_STATUSES]);
     expect(status).toContainEqual(['status', 'ARS', 'invalid', '1', '300.00', '0.33', '']);
     expect(status).toContainEqual(['status', 'ARS', 'reversed', '0', '0.00', '0.00', '']);
