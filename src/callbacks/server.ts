@@ -66,7 +66,11 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
       log.warn('callback for a payout this journal does not know', { provider: providerId, reference: verdict.merchantReference });
     } else {
       journal.event('callback-received', payout.batchId, payout.id, payout.status, payout.status, { rawStatus: verdict.rawStatus });
-      if (payout.status === 'submitted' || payout.status === 'unknown') journal.touch(payout.id, { nextCheckAt: 0 });
+      if (payout.status === 'submitted' || payout.status === 'unknown') {
+        // Shared journal: whoever holds (or next claims) the row asks the provider; this process only marks it.
+        if (journal.claims) journal.claims.markDue(payout.id);
+        else journal.touch(payout.id, { nextCheckAt: 0 });
+      }
       stats.accepted++;
       log.info('callback accepted: the payout will be queried', { provider: providerId, reference: verdict.merchantReference });
       options.onAccepted();

@@ -5,7 +5,7 @@ import { approveBatch, cancelBatch, cliActor, resolvePayout } from '../engine/co
 import { reportsProblem, writeReportsFor } from '../engine/reporting.ts';
 import type { BatchRecord } from '../journal/store.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
-import { printSummaries } from './output.ts';
+import { printable, printSummaries } from './output.ts';
 import { UsageError } from './errors.ts';
 import type { Opened } from './context.ts';
 
@@ -37,7 +37,17 @@ export async function statusCommand(batchId: string | undefined, options: Global
     const batches = batchId ? [batchOrFail(opened, batchId)] : opened.engine.journal.listBatches();
     const summaries: BatchSummary[] = batches.map((b) => summarize(opened.engine, b, reportsNote(b)));
     if (!options.json && summaries.length === 0) process.stdout.write('no batches yet\n');
-    printSummaries(summaries, options.json);
+    // A shared journal (DESIGN §11): the processes working on it, this status command left out.
+    const claims = opened.engine.journal.claims;
+    const processes = claims
+      ?.processes()
+      .filter((p) => p.holder !== claims.holder)
+      .map((p) => ({ host: p.host, pid: p.pid, command: p.command, heartbeat_at: p.heartbeatAt, rows_claimed: p.rowsClaimed }));
+    printSummaries(summaries, options.json, processes ? { processes } : undefined);
+    if (processes && !options.json) {
+      if (processes.length === 0) process.stdout.write('no paybatch process is working on this journal\n');
+      for (const p of processes) process.stdout.write(printable(`process ${p.host} pid ${p.pid} (${p.command}): heartbeat ${p.heartbeat_at}, ${p.rows_claimed} row(s) claimed`) + '\n');
+    }
     return 0;
   });
 }

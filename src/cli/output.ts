@@ -45,7 +45,10 @@ export function printable(text: string): string {
   });
 }
 
-export function jsonDocument(summaries: BatchSummary[]): string {
+/** Top-level keys a command adds to its document (status: the live processes of a shared journal). */
+export type DocumentExtras = Record<string, unknown>;
+
+export function jsonDocument(summaries: BatchSummary[], extras: DocumentExtras = {}): string {
   const waits = waiting();
   return JSON.stringify(
     {
@@ -61,6 +64,7 @@ export function jsonDocument(summaries: BatchSummary[]): string {
         ...(s.id ? { reports_error: s.reportsError ?? null } : {}),
       })),
       ...(waits.length ? { waiting: waits.map((w) => ({ file: w.path, provider: w.provider, reason: w.reason, since: w.at })) } : {}),
+      ...extras,
     },
     null,
     2,
@@ -71,7 +75,7 @@ export function humanLines(s: BatchSummary): string[] {
   const c = s.counts;
   const lines = [
     `batch ${s.id || '(none)'}  ${s.file}  ${s.provider}  ${s.state}`,
-    `  rows ${s.rows}: succeeded ${c.succeeded}, failed ${c.failed}, reversed ${c.reversed}, invalid ${c.invalid}, duplicate ${c.duplicate}, pending ${c.pending}, needs_review ${c.needs_review}`,
+    `  rows ${s.rows}: succeeded ${c.succeeded}, failed ${c.failed}, reversed ${c.reversed}, invalid ${c.invalid}, duplicate ${c.duplicate}, cancelled ${c.cancelled}, pending ${c.pending}, needs_review ${c.needs_review}`,
   ];
   for (const note of s.notes) lines.push(`  ${note}`);
   if (s.reports.results_csv) lines.push(`  results: ${s.reports.results_csv} (+ .xlsx)`);
@@ -84,9 +88,9 @@ export function waitingLines(): string[] {
   return waiting().map((w) => printable(`waiting: ${w.path} (${w.provider}) since ${w.at}: ${w.reason}; it is taken once the configuration is fixed`));
 }
 
-export function printSummaries(summaries: BatchSummary[], json: boolean | undefined): void {
+export function printSummaries(summaries: BatchSummary[], json: boolean | undefined, extras?: DocumentExtras): void {
   if (json) {
-    process.stdout.write(jsonDocument(summaries) + '\n');
+    process.stdout.write(jsonDocument(summaries, extras) + '\n');
     // stdout holds only the document; a batch paid without its reports must still be said where people look.
     for (const s of summaries)
       if (s.reportsError) process.stderr.write(printable(`paybatch: batch ${s.id}: ${s.reportsError}; the next run-once or watch writes them (or now: paybatch report ${s.id})`) + '\n');

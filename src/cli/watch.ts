@@ -5,7 +5,7 @@ import path from 'node:path';
 import chokidar from 'chokidar';
 import { startCallbackServer, type CallbackServer } from '../callbacks/server.ts';
 import type { BatchSummary } from '../engine/batch.ts';
-import { recoverStranded, resumeUnfinished, takeInboxFile } from '../engine/inbox.ts';
+import { archiveFinished, recoverStranded, resumeUnfinished, takeInboxFile } from '../engine/inbox.ts';
 import { checkReversals } from '../engine/reversals.ts';
 import { isCandidate } from '../intake/claim.ts';
 import { isRegularFile, workFolders } from '../intake/folders.ts';
@@ -27,9 +27,22 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
   engine.reported = new Map();
   const folders = workFolders(engine.config.workDir);
   let stopping = false;
+  // SIGTERM (DESIGN §11): no new create; answers in flight are awaited up to workers.drainSeconds; then the
+  // claims of rows not in flight are given back and the process exits 0 (rows still submitting wait for their
+  // lease to expire, and become unknown for whoever takes them over).
   const stop = () => {
+    if (stopping) return;
     stopping = true;
+    engine.runner.drain();
     poke();
+    setTimeout(() => {
+      log.warn('answers still in flight after workers.drainSeconds: exiting; their rows are resolved by query after the lease expires', { drainSeconds: engine.config.workers.drainSeconds });
+      try {
+        engine.journal.close();
+      } finally {
+        process.exit(0);
+      }
+    }, engine.config.workers.drainSeconds * 1000).unref();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -123,6 +136,14 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
         else if (isRegularFile(file)) retryLater(file, 1000);
       }
       try {
+        if (engine.journal.claims) {
+          // Shared journal: another process may have died since the last tick; its rows in flight become
+          // unknown once its lease expired (never a live one's), and the sheets it finished are archived here
+          // if they are in this work folder.
+          const taken = engine.journal.recoverInFlight();
+          if (taken) log.warn(`${taken} payout(s) a stopped process had in flight are checked with the provider`);
+          await archiveFinished(engine);
+        }
         for (const s of await resumeUnfinished(engine, { until: Date.now() + 50, retryStoppedAfterMs: 60_000 })) announce(s);
         await checkReversals(engine);
       } catch (err) {

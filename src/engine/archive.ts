@@ -22,6 +22,12 @@ export async function archiveSheet(engine: Engine, batch: BatchRecord): Promise<
   if (!source || !fs.existsSync(source) || batch.archivedPath) return;
   const moving = isInside(folders.processing, source);
   const now = await changedSince(source, { sha256: batch.fileSha256, bytes: batch.fileBytes, mtimeMs: 0 });
+  // Shared journal: the path may be another machine's (the same layout everywhere); a file there with other
+  // bytes is this folder's own sheet, not this batch's changed one.
+  if (now && journal.claims) {
+    log.debug('a sheet at the path of a batch read elsewhere has other bytes: not archived with it', { batchId: batch.id, path: source });
+    return;
+  }
   if (now) {
     const kept = moving ? moveFile(source, folders.rejected, batch.fileName) : copyFile(source, folders.rejected, batch.fileName);
     if (moving) tidyProcessing(folders, source);

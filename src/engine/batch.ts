@@ -55,11 +55,9 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   const read = await identify(filePath);
   const { sha256, bytes } = read;
   let known = journal.findBatchBySha(sha256);
-  if (known?.state === 'received') {
-    // Its reading was interrupted before the batch was released: nothing was sent; read it again whole.
-    journal.discardUnsentBatch(known.id);
-    known = undefined;
-  }
+  // Its reading was interrupted before the batch was released: nothing was sent; read it again whole — unless
+  // another live process of a shared journal is reading it now (then this copy is that batch).
+  if (known?.state === 'received' && journal.discardUnsentBatch(known.id)) known = undefined;
   if (known) {
     if (options.origin === 'inbox') {
       // The same bytes under any name are the same batch: never paid twice (DESIGN §4).
@@ -159,7 +157,8 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
   const { journal, config, log } = engine;
   let batch = journal.getBatch(batchId);
   if (!batch) throw new Error(`no batch ${batchId}`);
-  if (batch.state === 'rejected') return summarize(engine, batch);
+  // received: still being read (by another process of a shared journal): nothing is sent from a partial batch.
+  if (batch.state === 'rejected' || batch.state === 'received') return summarize(engine, batch);
   if (batch.state === 'held') return followHeld(engine, batchId, options);
   const runtime = await engine.runtimes.get(batch.provider);
   const notes: string[] = [];

@@ -66,8 +66,9 @@ export async function resumeUnfinished(
     if (batch.state === 'stopped' && options.retryStoppedAfterMs && Date.now() - Date.parse(batch.updatedAt) < options.retryStoppedAfterMs) continue;
     if (batch.state === 'received') {
       // Interrupted while reading or checking: maybe only part of it is journaled, and nothing was sent.
-      // Read the sheet again from the start rather than pay a partial batch.
-      engine.journal.discardUnsentBatch(id);
+      // Read the sheet again from the start rather than pay a partial batch — unless a live process of a shared
+      // journal is reading it right now.
+      if (!engine.journal.discardUnsentBatch(id)) continue;
       if (batch.sourcePath && fs.existsSync(batch.sourcePath)) {
         const inProcessing = isInside(workFolders(engine.config.workDir).processing, batch.sourcePath);
         out.push(await processFile(engine, batch.sourcePath, { origin: inProcessing ? 'inbox' : 'run', name: batch.fileName, provider: batch.provider, ...options }));
@@ -91,7 +92,9 @@ export async function recoverStranded(engine: Engine, options: { until?: number;
   const folders = workFolders(engine.config.workDir);
   const out: BatchSummary[] = [];
   for (const file of listProcessing(folders)) {
-    const owner = engine.journal.batchBySourcePath(file);
+    let owner = engine.journal.batchBySourcePath(file);
+    // Shared journal: the same path on another machine names another sheet; the bytes decide.
+    if (owner && engine.journal.claims && (await sha256File(file)).sha256 !== owner.fileSha256) owner = undefined;
     if (owner) {
       if (owner.state === 'completed' && !owner.archivedPath) await archiveSheet(engine, owner);
       continue; // unfinished batches are resumed from the journal; held ones wait for approval
@@ -107,6 +110,19 @@ export async function recoverStranded(engine: Engine, options: { until?: number;
   }
   return out;
 }
+
+/**
+ * Shared journal: a batch this work folder's sheet belongs to may be finished by another process; the sheet
+ * leaves processing/ here (only the process that holds a sheet can move it).
+ */
+export async function archiveFinished(engine: Engine): Promise<void> {
+  for (const file of listProcessing(workFolders(engine.config.workDir))) {
+    const owner = engine.journal.batchBySourcePath(file);
+    if (owner && FINAL_STATES.includes(owner.state) && !owner.archivedPath) await archiveSheet(engine, owner);
+  }
+}
+
+const FINAL_STATES: BatchState[] = ['completed'];
 
 /**
  * Takes one inbox file: claims it once it is completely written (undefined while it is not), then processes

@@ -24,7 +24,11 @@ export class Pacer {
   private lastGiven = 0;
   slowDowns = 0;
 
-  constructor(private readonly configuredPerSecond: number) {
+  constructor(
+    private readonly configuredPerSecond: number,
+    /** A budget shared with other processes (shared-budget.ts), asked before each slot. */
+    private readonly shared?: { acquire(): Promise<void> },
+  ) {
     this.rate = configuredPerSecond;
     this.given = new Float64Array(Math.max(1, Math.ceil(configuredPerSecond)));
   }
@@ -35,6 +39,7 @@ export class Pacer {
 
   /** Waits for this caller's slot. */
   async acquire(): Promise<void> {
+    if (this.shared) await this.shared.acquire();
     this.recover();
     const now = performance.now();
     // The first slot is now: there is nothing to catch up on before the first request.

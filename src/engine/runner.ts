@@ -47,6 +47,9 @@ const CREATE_PAGE = 256;
 /** notSent retries before a batch stops with "provider unreachable" (rows stay queued, resumable). */
 const MAX_NOT_SENT = 6;
 
+/** Rows that may be created. */
+const SENDABLE = ['validated', 'queued'] as const;
+
 
 type StatusCounts = ReturnType<Journal['counts']>;
 
@@ -61,6 +64,8 @@ export class BatchRunner {
   private stopReason: string | null = null;
   /** Set by a `hold` answer: nothing more is sent until the batch is approved. */
   private holdReason: string | null = null;
+  /** Set on SIGTERM: no create starts any more (drain). */
+  private draining = false;
 
   constructor(private readonly ctx: RunnerContext) {}
 
@@ -68,21 +73,27 @@ export class BatchRunner {
     return this.ctx.journal;
   }
 
-  /** Submits every row of the batch that is ready to go. Throws BatchStopped on a configuration error. */
-  async submitReady(batchId: string, rt: ProviderRuntime): Promise<void> {
+  /**
+   * Submits every row of the batch that is ready to go; answers how many were handed to the provider's queue.
+   * With a shared journal only rows this process claims (DESIGN §11): the rest are other processes' to send.
+   * Throws BatchStopped on a configuration error.
+   */
+  async submitReady(batchId: string, rt: ProviderRuntime): Promise<number> {
     const total = this.journal.counts(batchId);
     const toSend = total.validated + total.queued;
-    if (toSend === 0) return;
+    if (toSend === 0) return 0;
+    const claims = this.journal.claims;
     let done = 0;
     for (;;) {
       this.throwIfHalted();
+      if (this.draining) return done;
       const now = Date.now();
-      const page = this.journal
-        .payoutsOf(batchId, ['validated', 'queued'], CREATE_PAGE)
-        .filter((p) => (this.retryAt.get(p.id)?.at ?? 0) <= now);
+      const ready = claims ? claims.claim(batchId, SENDABLE, CREATE_PAGE) : this.journal.payoutsOf(batchId, SENDABLE, CREATE_PAGE);
+      const page = ready.filter((p) => (this.retryAt.get(p.id)?.at ?? 0) <= now);
       if (page.length === 0) {
-        const waiting = [...this.retryAt.values()].map((r) => r.at);
-        if (this.journal.payoutsOf(batchId, ['validated', 'queued'], 1).length === 0) return;
+        const waiting = ready.map((p) => this.retryAt.get(p.id)?.at).filter((at): at is number => at !== undefined);
+        // Shared journal: nothing claimable and nothing of ours backing off: what is left is in other hands.
+        if (claims ? waiting.length === 0 : this.journal.payoutsOf(batchId, SENDABLE, 1).length === 0) return done;
         const next = waiting.length ? Math.min(...waiting) : now + 500;
         await sleep(Math.max(50, next - now));
         continue;
@@ -90,7 +101,7 @@ export class BatchRunner {
       await Promise.all(
         page.map((p) =>
           rt.limit(async () => {
-            if (this.halted) return;
+            if (this.halted || this.draining) return;
             await this.submitOne(rt, p);
             done++;
             this.ctx.onProgress?.({ batchId, phase: 'submit', done, total: toSend });
@@ -98,6 +109,14 @@ export class BatchRunner {
         ),
       );
     }
+  }
+
+  /**
+   * SIGTERM (DESIGN §11): no create starts from now on; answers already on their way are still recorded.
+   * Rows claimed and not sent are given back by the caller (claims.release).
+   */
+  drain(): void {
+    this.draining = true;
   }
 
   /** A stop or a hold: no further create may start. */
@@ -175,13 +194,13 @@ export class BatchRunner {
     const prepared = await this.prepareRow(rt, payout, request);
     if (prepared !== 'ready' || this.halted) return;
     await rt.pacer.acquire();
-    if (this.halted) return;
+    if (this.halted || this.draining) return;
     const startedAt = Date.now();
     // Rule 2: `submitting` is committed, and durable, before the request leaves. The rows whose slots come up
     // within a few milliseconds share that commit (group commit); a stop or hold answered meanwhile is seen here,
     // in commit order, so no create starts after it.
     const started = await this.journal.later(() => {
-      if (this.halted) return false;
+      if (this.halted || this.draining) return false;
       this.journal.transition(
         payout.id,
         'submitting',
@@ -276,7 +295,8 @@ export class BatchRunner {
 
   /** Queries rows whose check is due; answers how many were checked. */
   async pollDue(batchId: string, rt: ProviderRuntime): Promise<number> {
-    const due = this.journal.duePayouts(batchId, Date.now(), 1000);
+    const claims = this.journal.claims;
+    const due = claims ? claims.claimDue(batchId, Date.now(), 1000) : this.journal.duePayouts(batchId, Date.now(), 1000);
     let done = 0;
     await Promise.all(
       due.map((p) =>
@@ -322,7 +342,7 @@ export class BatchRunner {
    * the first answers are asked for. The queries start first: after a restart, rows recovered in flight (due now)
    * are asked before any new create.
    */
-  private async submitPolling(batchId: string, rt: ProviderRuntime): Promise<void> {
+  private async submitPolling(batchId: string, rt: ProviderRuntime): Promise<number> {
     let sending = true;
     let sent!: () => void;
     const allSent = new Promise<void>((resolve) => (sent = resolve));
@@ -341,6 +361,7 @@ export class BatchRunner {
     // Both end before anything else happens to the batch (a stop's state, its reports): no answer lands after.
     const ended = await Promise.allSettled([submitting, polling]);
     for (const e of ended) if (e.status === 'rejected') throw e.reason;
+    return (ended[0] as PromiseFulfilledResult<number>).value;
   }
 
   /** Rows sent (or perhaps sent) whose final status is not known yet. */
@@ -371,13 +392,15 @@ export class BatchRunner {
         if (!options.pollOnly) await this.submitReady(batchId, rt);
         return this.openCount(batchId) === 0;
       }
-      if (!options.pollOnly) await this.submitPolling(batchId, rt);
+      const sent = options.pollOnly || this.draining ? 0 : await this.submitPolling(batchId, rt);
       await this.pollDue(batchId, rt);
       // One read of the counts per round (each read also commits the answers waiting for a group commit).
       const counts = this.journal.counts(batchId);
       if (openOf(counts) === 0) return true;
       if (options.pollOnly && sentOpenOf(counts) === 0) return false;
-      if (!options.pollOnly && counts.validated + counts.queued > 0) continue;
+      if (this.draining) return false;
+      // Rows left to send: go on, unless none of them could be claimed (other processes hold them): then wait.
+      if (!options.pollOnly && counts.validated + counts.queued > 0 && (sent > 0 || !this.journal.claims)) continue;
       const now = Date.now();
       if (options.until !== undefined && now >= options.until) return false;
       const nextDue = this.journal.nextDueAt(batchId) ?? now + 1000;

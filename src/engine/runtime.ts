@@ -6,7 +6,9 @@ import type { LoadedConfig } from '../config/load.ts';
 import { ConfigError, resolveProvider, type ResolvedProvider } from '../config/load.ts';
 import type { Logger } from '../log.ts';
 import type { ProviderAdapter, ProviderDefaults, SandboxHandle } from '../providers/types.ts';
+import type { PayoutClaims } from '../journal/contract.ts';
 import { Pacer } from './pacer.ts';
+import { SharedBudget } from './shared-budget.ts';
 
 export interface ProviderRuntime {
   id: string;
@@ -21,16 +23,24 @@ export interface ProviderRuntime {
   sandbox?: SandboxHandle;
   /** USD rates per currency (decimal text) where the provider declares them (ProviderModule.usdRates). */
   usdRates?: Record<string, string>;
+  /** The configured concurrency: with a shared journal, for the whole deployment (see shareConcurrency). */
+  concurrency: number;
 }
+
+/** How often a shared deployment's concurrency is divided again among the live processes. */
+const SHARE_EVERY_MS = 5000;
 
 export class Runtimes {
   private readonly runtimes = new Map<string, Promise<ProviderRuntime>>();
+  private sharedAt = 0;
 
   constructor(
     private readonly config: LoadedConfig,
     private readonly log: Logger,
     /** Set by `watch` when it serves callbacks and no callbackUrl is configured. */
     private localCallbackBase?: string,
+    /** A shared journal's claims (DESIGN §11): rate and concurrency are then the deployment's, not this process's. */
+    private readonly claims?: PayoutClaims,
   ) {}
 
   /** `watch` learns its callback listener's address after start-up, before any provider is used. */
@@ -39,6 +49,7 @@ export class Runtimes {
   }
 
   get(id: string): Promise<ProviderRuntime> {
+    if (this.claims && Date.now() - this.sharedAt > SHARE_EVERY_MS) this.shareConcurrency();
     let runtime = this.runtimes.get(id);
     if (!runtime) {
       runtime = this.create(id);
@@ -53,6 +64,8 @@ export class Runtimes {
     const block = resolved.block;
     let sandbox: SandboxHandle | undefined;
     let baseUrl = block.baseUrl;
+    if (resolved.sandbox && this.claims)
+      throw new ConfigError(`providers.${id}.baseUrl is "sandbox" (embedded), which a shared journal refuses: start one "paybatch sandbox" and give its URL`);
     if (resolved.sandbox) {
       sandbox = await resolved.module.startSandbox({
         credentials: resolved.credentials,
@@ -80,8 +93,10 @@ export class Runtimes {
       resolved,
       adapter,
       defaults: d,
-      pacer: new Pacer(rate.perSecond),
-      limit: pLimit(rate.concurrency),
+      // Shared journal: one token bucket per provider account (its id and host) for every process.
+      pacer: new Pacer(rate.perSecond, this.claims ? new SharedBudget(this.claims, `${id} ${baseUrl}`, rate.perSecond) : undefined),
+      limit: pLimit(this.claims ? this.concurrencyShare(rate.concurrency) : rate.concurrency),
+      concurrency: rate.concurrency,
       poll: {
         firstAfterMs: poll.firstAfterSeconds * 1000,
         maxIntervalMs: poll.maxIntervalSeconds * 1000,
@@ -93,6 +108,22 @@ export class Runtimes {
       sandbox,
       usdRates: resolved.module.usdRates?.(block),
     };
+  }
+
+  /** Live processes that send or poll (status and report readers take no share). */
+  private workers = 1;
+
+  /** This process's part of a deployment-wide concurrency: the configured one divided among the live workers. */
+  private concurrencyShare(concurrency: number): number {
+    return Math.max(1, Math.floor(concurrency / this.workers));
+  }
+
+  private shareConcurrency(): void {
+    this.sharedAt = Date.now();
+    const live = this.claims!.processes().filter((p) => WORKER_COMMANDS.has(p.command)).length;
+    this.workers = Math.max(1, live);
+    for (const runtime of this.runtimes.values())
+      runtime.then((r) => (r.limit.concurrency = this.concurrencyShare(r.concurrency))).catch(() => undefined);
   }
 
   async closeAll(): Promise<void> {
@@ -108,6 +139,9 @@ export class Runtimes {
     this.runtimes.clear();
   }
 }
+
+/** The commands that submit and poll. */
+const WORKER_COMMANDS = new Set(['watch', 'run', 'run-once']);
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
