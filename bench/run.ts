@@ -6,6 +6,8 @@
 //                                      a quiet machine, 7–11 under load, so not in the default run):
 //                                      bench/results/throughput.json; its flags pass through (--rows 100000,
 //                                      --restart-rows, --providers, --skip, --profile DIR, --tmp DIR, --out FILE)
+//   npm run bench -- --only scaleout   three watch processes on one PostgreSQL journal sharing one rate limit
+//                                      (bench/scaleout.ts; --rows, --rate, --processes): bench/results/scaleout.json
 //   npm run bench -- --rounds 1        alternating ingest rounds (default 3)
 //   npm run bench -- --child-rounds 2  fresh child processes per phase for the RSS figures (default 2)
 //   npm run bench -- --no-child        skip them (RSS from in-process samples)
@@ -21,6 +23,7 @@ import { benchIngest, fmt, type IngestReport } from './ingest.ts';
 import { benchPacing, type PacingReport } from './pacing.ts';
 import { benchThroughput, goalLines, parseArgs as throughputArgs, resultDocument } from './throughput.ts';
 import { machine } from './machine.ts';
+import { benchScaleout, parseArgs as scaleoutArgs } from './scaleout.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, 'results');
@@ -32,8 +35,8 @@ const opt = (name: string) => {
 };
 const only = opt('--only');
 const rounds = Number(opt('--rounds') ?? process.env.BENCH_ROUNDS ?? 3);
-if (only && only !== 'ingest' && only !== 'pacing' && only !== 'throughput') {
-  process.stderr.write(`--only must be ingest, pacing or throughput\n`);
+if (only && only !== 'ingest' && only !== 'pacing' && only !== 'throughput' && only !== 'scaleout') {
+  process.stderr.write(`--only must be ingest, pacing, throughput or scaleout\n`);
   process.exit(2);
 }
 
@@ -186,6 +189,22 @@ if (only === 'throughput') {
   for (const [provider, goal, figure, value, baseline, ratio, target, verdict] of goalLines(r.goals))
     row(`throughput ${provider} g${goal}`, figure, value, baseline ? `${target} (baseline ${baseline}${ratio ? `, ratio ${ratio}` : ''})` : target, verdict);
   row('throughput', 'results', out, '', '');
+}
+
+// Not in the default run: three watch processes, a PostgreSQL server and a rate-limited sandbox (bench/scaleout.ts).
+if (only === 'scaleout') {
+  const options = scaleoutArgs(argv);
+  const r = await benchScaleout(options);
+  const out = write('scaleout.json', { benchmark: 'scaleout', ...r });
+  const f = r.figures;
+  row('scaleout', `${options.processes} processes, ${options.rows} rows, limit ${options.rate}/s`, '', '', '');
+  row('scaleout', 'requests/s between 5% and 95% of requests', f.requestsPerSecondInWindow.toFixed(1), '', '');
+  row('scaleout', 'share of the limit used', f.shareOfLimit.toFixed(3), r.targets.share.target, pass(r.targets.share.pass));
+  row('scaleout', 'refused with 429', `${f.rateLimited} of ${f.requests} (${(100 * f.rateLimitedShare).toFixed(2)}%)`, r.targets.rateLimited.target, pass(r.targets.rateLimited.pass));
+  row('scaleout', 'max payouts created per reference', String(f.maxCreatedPerReference), r.targets.never.target, pass(r.targets.never.pass));
+  row('scaleout', 'wall s / rate-limited minimum s', `${f.wallSeconds.toFixed(1)} / ${f.minimumSeconds.toFixed(1)}`, '', '');
+  row('scaleout', 'queries per payout', f.queriesPerPayout.toFixed(2), '', '');
+  row('scaleout', 'results', out, '', '');
 }
 
 const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...lines.map((l) => l[i]!.length), ['bench', 'figure', 'value', 'target', ''][i]!.length));

@@ -7,6 +7,8 @@ import { ensureWorkFolders } from '../intake/folders.ts';
 import { acquireWorkLock, type WorkLock } from '../intake/lock.ts';
 import { bindJournal, checkJournalPresent } from '../intake/journal-id.ts';
 import { Journal } from '../journal/store.ts';
+import { PostgresJournal } from '../journal/postgres/store.ts';
+import { journalSetting, refuseEmbeddedSandboxes } from '../config/journal.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { BatchRunner } from '../engine/runner.ts';
 import { Runtimes } from '../engine/runtime.ts';
@@ -43,9 +45,18 @@ export async function openEngine(
   if (extra.lock !== false) lock = acquireWorkLock(config.workDir, command);
   let journal: Journal;
   try {
+    const setting = journalSetting(config);
     // A lost or swapped journal would pay again what it no longer knows: refuse before reading anything.
-    const existed = checkJournalPresent(folders, { newJournal: options.newJournal });
-    journal = new Journal(folders.journal);
+    // A shared journal is not a file here: the binding (journal.id) still says which deployment this folder is.
+    let existed = true;
+    if (setting.kind === 'sqlite') {
+      existed = checkJournalPresent(folders, { newJournal: options.newJournal });
+      journal = new Journal(folders.journal);
+    } else {
+      refuseEmbeddedSandboxes(config, setting.shown);
+      journal = new PostgresJournal(setting.url, { leaseSeconds: config.workers.leaseSeconds, command });
+      log.info('shared journal opened', { journal: setting.shown, holder: journal.claims?.holder });
+    }
     try {
       const bound = bindJournal(folders, journal, { newJournal: options.newJournal, existed });
       if (bound.adopted) log.warn(`--new-journal: ${folders.journal} is now this work folder's journal (id ${bound.id}); what an earlier journal knew is not known to it`);
@@ -67,7 +78,7 @@ export async function openEngine(
   // Sheets waiting for a fixed configuration, as long as they are still there.
   showWaitingFrom(() => journal.intakeWaits().filter((w) => fs.existsSync(path.join(config.workDir, w.path))));
   const progress = new Progress(!options.json);
-  const runtimes = new Runtimes(config, log, extra.localCallbackBase);
+  const runtimes = new Runtimes(config, log, extra.localCallbackBase, journal.claims);
   const runner = new BatchRunner({ journal, log, runtimes, onProgress: (e) => progress.update(e) });
   const engine: Engine = { config, journal, log, runtimes, runner, wake: extra.wake };
   log.info('command started', { command, work: config.workDir, config: config.configPath, provider: config.provider, pid: process.pid });

@@ -3,7 +3,7 @@
 import { ConfigError } from '../config/secrets.ts';
 import { describeZodError } from '../config/describe.ts';
 import { WorkFolderBusy } from '../intake/lock.ts';
-import { JournalError, journalError } from '../journal/store.ts';
+import { JournalError, LeaseLostError, journalError } from '../journal/store.ts';
 import { ControlRefused } from '../engine/controls.ts';
 
 export class UsageError extends Error {
@@ -33,7 +33,7 @@ const SYSTEM_ERRORS: Record<string, string> = {
  * shown with its stack so it can be reported).
  */
 export function failureLine(err: unknown): string | undefined {
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof WorkFolderBusy || err instanceof JournalError || err instanceof ControlRefused) return err.message;
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof WorkFolderBusy || err instanceof JournalError || err instanceof ControlRefused || err instanceof LeaseLostError) return err.message;
   if (!(err instanceof Error)) return undefined;
   if (err.name === 'ZodError' && Array.isArray((err as { issues?: unknown }).issues))
     return `invalid settings: ${describeZodError(err as never, 'settings')}`;

@@ -10,6 +10,7 @@ import { checkReversals } from '../engine/reversals.ts';
 import { isCandidate } from '../intake/claim.ts';
 import { isRegularFile, workFolders } from '../intake/folders.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
+import { LeaseLostError } from '../journal/store.ts';
 import { humanLines, jsonDocument } from './output.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -147,6 +148,9 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
         for (const s of await resumeUnfinished(engine, { until: Date.now() + 50, retryStoppedAfterMs: 60_000 })) announce(s);
         await checkReversals(engine);
       } catch (err) {
+        // Fenced (DESIGN §11): this process stalled past its lease and others took its rows over. It must not
+        // write another outcome under the old lease: it ends, and a restart (systemd) takes a fresh one.
+        if (err instanceof LeaseLostError) throw err;
         log.error('resuming batches failed; retrying on the next tick', { error: err instanceof Error ? err.message : String(err) });
       }
       if (stopping) break;

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { resolveProvider } from '../config/load.ts';
 import { getProvider, providerIds } from '../providers/registry.ts';
-import type { Journal } from '../journal/store.ts';
+import type { BatchRecord, Journal } from '../journal/store.ts';
 import { workFolders } from '../intake/folders.ts';
 import { findInArchive, identify } from '../intake/identity.ts';
 import { openSheet } from '../sheet/open.ts';
@@ -58,19 +58,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   // Its reading was interrupted before the batch was released: nothing was sent; read it again whole — unless
   // another live process of a shared journal is reading it now (then this copy is that batch).
   if (known?.state === 'received' && journal.discardUnsentBatch(known.id)) known = undefined;
-  if (known) {
-    if (options.origin === 'inbox') {
-      // The same bytes under any name are the same batch: never paid twice (DESIGN §4).
-      const errorsCsv = await rejectWholeFile(engine, filePath, name, 'inbox', [
-        fileProblem(name, 'already-processed', `same bytes as ${known.fileName} (batch ${known.id}); nothing was paid for this copy`, sha256),
-      ]);
-      log.warn('file already processed: rejected', { file: name, batchId: known.id, sha256 });
-      const s = summarize(engine, known, [`${name} has the same bytes as ${known.fileName} (batch ${known.id}): nothing paid`]);
-      return { ...s, file: name, state: 'duplicate-file', counts: { ...s.counts, succeeded: 0, failed: 0, reversed: 0, pending: 0, needs_review: 0, invalid: 0, cancelled: 0, duplicate: s.rows }, reports: { ...s.reports, errors_csv: errorsCsv } };
-    }
-    log.info('file already known: resuming or reporting its batch', { file: name, batchId: known.id });
-    return resumeBatch(engine, known.id, options);
-  }
+  if (known) return knownFile(engine, known, filePath, name, options);
 
   // The journal does not know these bytes, but the archive may (a journal started anew): paid before.
   const archived = await findInArchive(workFolders(config.workDir).archive, sha256, bytes);
@@ -109,7 +97,15 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   }
 
   const batchId = newBatchId(journal, sha256);
-  let batch = journal.createBatch({ id: batchId, fileName: name, fileSha256: sha256, fileBytes: bytes, provider: providerId, sourcePath: filePath, format: sheet.format });
+  let batch;
+  try {
+    batch = journal.createBatch({ id: batchId, fileName: name, fileSha256: sha256, fileBytes: bytes, provider: providerId, sourcePath: filePath, format: sheet.format });
+  } catch (err) {
+    // A shared journal: another machine recorded the same bytes a moment earlier. It is that batch.
+    const other = journal.findBatchBySha(sha256);
+    if (!other) throw err;
+    return knownFile(engine, other, filePath, name, options);
+  }
   journal.event('batch-file-read', batchId, null, null, null, read);
   log.info('batch received', { batchId, file: name, provider: providerId, format: sheet.format, encoding: sheet.encoding, delimiter: sheet.delimiter });
 
@@ -147,6 +143,23 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   }
   journal.updateBatch(batchId, { state: 'submitting' });
   return resumeBatch(engine, batchId, { ...options, name });
+}
+
+/** Bytes the journal already knows: a copy dropped in the inbox is refused with nothing paid; `run` resumes or reports. */
+async function knownFile(engine: Engine, known: BatchRecord, filePath: string, name: string, options: FileOptions): Promise<BatchSummary> {
+  const { log } = engine;
+  const sha256 = known.fileSha256;
+  if (options.origin === 'inbox') {
+    // The same bytes under any name are the same batch: never paid twice (DESIGN §4).
+    const errorsCsv = await rejectWholeFile(engine, filePath, name, 'inbox', [
+      fileProblem(name, 'already-processed', `same bytes as ${known.fileName} (batch ${known.id}); nothing was paid for this copy`, sha256),
+    ]);
+    log.warn('file already processed: rejected', { file: name, batchId: known.id, sha256 });
+    const s = summarize(engine, known, [`${name} has the same bytes as ${known.fileName} (batch ${known.id}): nothing paid`]);
+    return { ...s, file: name, state: 'duplicate-file', counts: { ...s.counts, succeeded: 0, failed: 0, reversed: 0, pending: 0, needs_review: 0, invalid: 0, cancelled: 0, duplicate: s.rows }, reports: { ...s.reports, errors_csv: errorsCsv } };
+  }
+  log.info('file already known: resuming or reporting its batch', { file: name, batchId: known.id });
+  return resumeBatch(engine, known.id, options);
 }
 
 /**
