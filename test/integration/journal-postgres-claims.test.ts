@@ -127,6 +127,11 @@ describe('two processes on one PostgreSQL journal', () => {
     expect(failure(() => stalled.event('late', 'b1', null, null, null))).toBeInstanceOf(LeaseLostError);
     expect(failure(() => stalled.claims!.renew())).toBeInstanceOf(LeaseLostError);
     expect(stalled.getPayout('b1-3')?.status).toBe('validated');
+    // In a group commit too: the refused write answers its own error, the read beside it its answer.
+    const refused = stalled.later(() => stalled.event('late', 'b1', null, null, null));
+    const read = stalled.later(() => stalled.getPayout('b1-3')?.status);
+    await expect(refused).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(read).resolves.toBe('validated');
     expect(survivor.claims!.processes().map((p) => p.holder)).toEqual([survivor.holder]);
   });
 
@@ -152,6 +157,24 @@ describe('two processes on one PostgreSQL journal', () => {
     expect(other.recoverInFlight()).toBe(0);
     await sleep(1200);
     expect(other.recoverInFlight()).toBe(1);
+  });
+
+  it('a statement the server refuses inside a group commit is undone alone; the rest of the group is kept', async () => {
+    const url = await freshDatabase();
+    const j = open(url);
+    batchOf(j, 'b1', 2);
+    const kept = j.later(() => j.transition('b1-2', 'queued', {}, { type: 'queued' }));
+    // The server refuses it (a second batch for the same bytes): the transaction would be spoiled without its savepoint.
+    const refused = j.later(() => {
+      j.event('before-the-refusal', 'b1', null, null, null);
+      j.createBatch({ id: 'b2', fileName: 'b.csv', fileSha256: 'sha-b1', fileBytes: 1, provider: 'vexora', sourcePath: '/in/b.csv', format: 'csv' });
+    });
+    const after = j.later(() => j.transition('b1-3', 'queued', {}, { type: 'queued' }));
+    await expect(refused).rejects.toThrow(/duplicate key/);
+    await Promise.all([kept, after]);
+    expect(j.payoutsOf('b1', ['queued']).map((p) => p.id)).toEqual(['b1-2', 'b1-3']);
+    expect(j.eventsOf({ type: 'before-the-refusal' })).toEqual([]);
+    expect(j.getBatch('b2')).toBeUndefined();
   });
 
   it('a batch being read by a live process is not discarded under it', async () => {
