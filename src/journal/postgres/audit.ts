@@ -1,0 +1,60 @@
+// The append-only audit trail (a trigger refuses UPDATE and DELETE) and the attempts made at the provider.
+import type { AttemptKind, AttemptRecord, AuditTrail, JournalEvent } from '../contract.ts';
+import { detailJson, now, parseDetail } from './codec.ts';
+import { Params, type Session } from './session.ts';
+
+const detailOf = (detail: unknown) => (detail === undefined ? null : detailJson(detail));
+
+export class PostgresAudit implements AuditTrail {
+  constructor(private readonly session: Session) {}
+
+  event(type: string, batchId: string | null, payoutId: string | null, from: string | null, to: string | null, detail?: unknown): void {
+    this.session.write('INSERT INTO events (at, batch_id, payout_id, type, from_status, to_status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      now(),
+      batchId,
+      payoutId,
+      type,
+      from,
+      to,
+      detailOf(detail),
+    ]);
+  }
+
+  recordAttempt(payoutId: string, kind: AttemptKind, startedAt: string, outcome: string, detail?: unknown): void {
+    this.session.write('INSERT INTO attempts (payout_id, kind, started_at, finished_at, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)', [
+      payoutId,
+      kind,
+      startedAt,
+      now(),
+      outcome,
+      detailOf(detail),
+    ]);
+  }
+
+  eventsOf(filter: { batchId?: string; payoutId?: string; type?: string }): JournalEvent[] {
+    const p = new Params();
+    const where: string[] = [];
+    for (const [column, value] of [['batch_id', filter.batchId], ['payout_id', filter.payoutId], ['type', filter.type]] as const)
+      if (value !== undefined) where.push(`${column} = ${p.add(value)}`);
+    return this.session.rows(`SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, p.values).map((r) => ({
+      at: r.at as string,
+      batchId: (r.batch_id as string) ?? null,
+      payoutId: (r.payout_id as string) ?? null,
+      type: r.type as string,
+      from: (r.from_status as string) ?? null,
+      to: (r.to_status as string) ?? null,
+      detail: parseDetail(r.detail),
+    }));
+  }
+
+  attemptsOf(payoutId: string): AttemptRecord[] {
+    return this.session.rows('SELECT * FROM attempts WHERE payout_id = $1 ORDER BY id', [payoutId]).map((r) => ({
+      payoutId: r.payout_id as string,
+      kind: r.kind as AttemptKind,
+      startedAt: r.started_at as string,
+      finishedAt: (r.finished_at as string) ?? null,
+      outcome: (r.outcome as string) ?? null,
+      detail: parseDetail(r.detail),
+    }));
+  }
+}
