@@ -15,12 +15,15 @@ import { FILE_CHANGED, summarize } from './summary.ts';
  * sheet that changed after payouts began is never archived silently. It goes to rejected/ with a note of
  * what was paid from the bytes read, and the batch exits 1.
  */
-export async function archiveSheet(engine: Engine, batch: BatchRecord): Promise<void> {
+export async function archiveSheet(engine: Engine, batch: BatchRecord, options: { ranHere?: boolean } = {}): Promise<void> {
   const { journal, log } = engine;
   const folders = workFolders(engine.config.workDir);
   const source = batch.sourcePath;
   if (!source || !fs.existsSync(source) || batch.archivedPath) return;
   const moving = isInside(folders.processing, source);
+  // Shared journal: a sheet is archived by the work folder that holds it (its processing/), or for `run` by the
+  // process that ran it; a path outside is another machine's, even where the same path exists here.
+  if (journal.claims && !moving && !options.ranHere) return;
   const now = await changedSince(source, { sha256: batch.fileSha256, bytes: batch.fileBytes, mtimeMs: 0 });
   // Shared journal: the path may be another machine's (the same layout everywhere); a file there with other
   // bytes is this folder's own sheet, not this batch's changed one.

@@ -207,7 +207,7 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
       }
     }
     journal.updateBatch(batchId, { state: 'completed', completedAt: new Date().toISOString(), balances }, { type: 'batch-completed' });
-    await archiveSheet(engine, journal.getBatch(batchId)!);
+    await archiveSheet(engine, journal.getBatch(batchId)!, { ranHere: options.origin === 'run' });
   }
   batch = journal.getBatch(batchId)!;
   const signature = `${batch.state}:${JSON.stringify(journal.counts(batchId))}`;
