@@ -181,7 +181,8 @@ export class XlsxFile {
    */
   addSheet(name: string, widths: number[]): Worksheet {
     const ws = this.workbook.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }], ...printSetup(this.batchId) });
-    ws.columns = widths.map((width) => ({ width }));
+    // exceljs leaves out a column of width 9 (its default), which Excel then shows at its own 8.43.
+    ws.columns = widths.map((width) => ({ width: width === 9 ? 9.01 : width }));
     this.sheets.push(ws);
     return ws;
   }

@@ -164,7 +164,7 @@ describe('reports that finance prints', () => {
 
     const results = (await workbook(paths.results_xlsx)).getWorksheet('Results')!;
     const header = (results.getRow(1).values as unknown[]).slice(1) as string[];
-    header.forEach((h, i) => expect(results.getColumn(i + 1).width ?? 9, h).toBeGreaterThanOrEqual(h.length));
+    header.forEach((h, i) => expect(results.getColumn(i + 1).width, h).toBeGreaterThanOrEqual(h.length));
     const col = (name: string) => header.indexOf(name) + 1;
     const byRef = new Map<string, ExcelJS.Row>();
     results.eachRow((r, n) => n > 1 && byRef.set(String(r.getCell(1).value), r));
