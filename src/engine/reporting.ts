@@ -2,10 +2,11 @@
 // Writing them never fails a batch whose payouts exist: a report that cannot be written is recorded on the
 // batch (`reports_error` in status) and in the log, and the next run-once or watch writes it.
 import path from 'node:path';
-import type { BatchRecord, Journal, PayoutRecord, PayoutStatus } from '../journal/store.ts';
+import type { BatchRecord, Journal, JournalEvent, PayoutRecord, PayoutStatus } from '../journal/store.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { writeBatchReports, writeErrorsCsv, type ReportPaths, type ReportRow, type ResultStatus } from '../report/index.ts';
+import { writeBatchReports, writeErrorsCsv, type ReportApproval, type ReportPaths, type ReportRow, type ResultStatus } from '../report/index.ts';
 import type { ReconciliationSummary } from '../report/types.ts';
+import { CONTROL_EVENTS, type ControlDetail } from './controls.ts';
 import { crashAt } from './crash.ts';
 import type { Engine } from './engine.ts';
 
@@ -58,13 +59,54 @@ export async function writeBatchErrors(journal: Journal, batch: BatchRecord, fil
 
 export interface ReportOptions {
   maskMode: 'last4' | 'none';
+  /** Config `timezone`: the IANA zone of the times the reports show people; UTC when absent. */
+  timezone?: string;
   /** Where a report that could not be written is logged (else the work folder's log, opened for it). */
   log?: Logger;
 }
 
-/** The report options of the engine's configuration, with the provider's USD rates when it has them. */
+/** The report options of the engine's configuration. */
 export function reportOptions(engine: Engine): ReportOptions {
-  return { maskMode: engine.config.reports.maskAccountNumbers, log: engine.log };
+  return { maskMode: engine.config.reports.maskAccountNumbers, timezone: engine.config.timezone, log: engine.log };
+}
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** One control event as the approvals section shows it; older resolutions journaled only {as, note, by}. */
+function approvalOf(journal: Journal, e: JournalEvent): ReportApproval {
+  const d = (e.detail ?? {}) as Partial<Record<keyof ControlDetail, unknown>>;
+  let action = e.type === CONTROL_EVENTS.approved ? 'approved' : 'cancelled';
+  let payout = '';
+  if (e.type === CONTROL_EVENTS.resolved) {
+    action = `resolved as ${text(d.as) || e.to || 'unknown'}`;
+    const id = text(d.payoutId) || (e.payoutId ?? '');
+    const reference = text(d.reference) || (id ? (journal.getPayout(id)?.merchantReference ?? '') : '');
+    payout = reference && id ? `${reference} (${id})` : reference || id;
+  }
+  return { at: e.at, action, by: text(d.by), osUser: text(d.osUser), via: text(d.via), note: text(d.note), payout };
+}
+
+/**
+ * Who released the batch, when the batch record says (`releasedBy`: a name, or {by, osUser, via, at}; read
+ * loosely, as journals written before it lack it).
+ */
+function releaseOf(batch: BatchRecord): ReportApproval | null {
+  const released: unknown = (batch as BatchRecord & { releasedBy?: unknown }).releasedBy;
+  if (typeof released === 'string' && released !== '') {
+    return { at: batch.createdAt, action: 'released', by: released, osUser: '', via: '', note: '', payout: '' };
+  }
+  if (typeof released !== 'object' || released === null) return null;
+  const r = released as Record<string, unknown>;
+  return { at: text(r.at) || batch.createdAt, action: 'released', by: text(r.by), osUser: text(r.osUser), via: text(r.via), note: text(r.note), payout: '' };
+}
+
+/** The release, then every control event of the batch (DESIGN §12), oldest first. */
+function approvalsOf(journal: Journal, batch: BatchRecord): ReportApproval[] {
+  // One query per type: a batch's other events (every payout's every change) are never loaded.
+  const events = Object.values(CONTROL_EVENTS).flatMap((type) => journal.eventsOf({ batchId: batch.id, type }));
+  events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const release = releaseOf(batch);
+  return [...(release ? [release] : []), ...events.map((e) => approvalOf(journal, e))];
 }
 
 /** The key of a batch's `reports` record that says why its reports are missing or incomplete. */
@@ -126,6 +168,9 @@ export async function writeReportsFor(
           provider: batch.provider,
           state: batch.state,
           createdAt: batch.createdAt,
+          completedAt: batch.completedAt,
+          timezone: options.timezone,
+          approvals: approvalsOf(journal, batch),
           fileSha256: batch.fileSha256,
           header: batch.header,
           amountColumn: batch.amountColumn,
@@ -181,10 +226,7 @@ export async function rewriteMissingReports(engine: Engine, options: { retryAfte
     if (!reportsProblem(batch)) continue;
     const failedAt = failures.get(batch.id);
     if (failedAt !== undefined && Date.now() - failedAt < retryAfterMs) continue;
-    const { error } = await writeReportsFor(engine.journal, batch.id, engine.config.workDir, {
-      maskMode: engine.config.reports.maskAccountNumbers,
-      log: engine.log,
-    });
+    const { error } = await writeReportsFor(engine.journal, batch.id, engine.config.workDir, reportOptions(engine));
     if (error) {
       failures.set(batch.id, Date.now());
       continue;

@@ -12,12 +12,14 @@ import {
 } from './reconciliation.ts';
 import { CsvStreamWriter, MoneyFormat, ResultsWriter } from './results.ts';
 import { neutraliseFormula } from './safe-cells.ts';
+import { ShownTime } from './times.ts';
 import type { ReconciliationSummary, ReportBatch, ReportPaths, ReportRow } from './types.ts';
 
 export type {
   BalanceLine,
   CurrencyTotals,
   ReconciliationSummary,
+  ReportApproval,
   ReportBatch,
   ReportPaths,
   ReportRow,
@@ -127,7 +129,9 @@ export async function writeBatchReports(
   batch: ReportBatch,
   rows: Iterable<ReportRow> | AsyncIterable<ReportRow>,
 ): Promise<WrittenReports> {
-  new UsdConverter(batch.usdRates); // a malformed rate fails here, before the rows are read
+  // A malformed rate or zone fails here, before the rows are read.
+  new UsdConverter(batch.usdRates);
+  new ShownTime(batch.timezone);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await removeStaleTemps(dir);
   const final = {
@@ -176,7 +180,7 @@ export async function writeBatchReports(
     const data = totals.finish();
     if (!results.xlsxError) {
       try {
-        writeSummarySheet(results.workbook, batch, data);
+        await writeSummarySheet(results.workbook, batch, data);
       } catch (err) {
         await results.abandonXlsx(err);
       }

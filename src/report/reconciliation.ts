@@ -13,12 +13,15 @@ export { ReconciliationAccumulator, type ExceptionRecord, type ReconciliationDat
 export { ExceptionSpool, readSpool } from './reconciliation/spool.ts';
 export { UsdConverter } from './reconciliation/usd.ts';
 export {
+  approvalDetail,
   buildReconciliation,
   exceptionDetail,
   exceptionLine,
   exceptionLines,
   reconciliationLines,
   summaryLines,
+  NO_APPROVALS,
+  type ApprovalCells,
   type Money,
   type ReconLine,
   type ReconSection,

@@ -45,6 +45,24 @@ export interface BalanceLine {
   afterMinor: bigint | null;
 }
 
+/**
+ * A person's action on the batch (DESIGN §12): its release, an approval, a cancel, a manual resolution, as
+ * journaled. The reconciliation's "approvals" section lists them.
+ */
+export interface ReportApproval {
+  /** ISO-8601 UTC, as journaled. */
+  at: string;
+  /** 'released', 'approved', 'cancelled', 'resolved as succeeded', … */
+  action: string;
+  by: string;
+  /** '' where the journal has none (older events). */
+  osUser: string;
+  via: string;
+  note: string;
+  /** A resolution's payout: its reference and id; '' for batch actions. */
+  payout: string;
+}
+
 export interface ReportBatch {
   id: string;
   fileName: string;
@@ -52,6 +70,12 @@ export interface ReportBatch {
   /** e.g. 'completed' | 'held' | 'polling' | 'rejected'. */
   state: string;
   createdAt: string;
+  /** ISO-8601 UTC; null or absent while the batch is open. */
+  completedAt?: string | null;
+  /** IANA zone of the times shown to people (config `timezone`); UTC when absent. */
+  timezone?: string;
+  /** In the order they happened; absent or empty: the approvals section says none. */
+  approvals?: ReportApproval[];
   fileSha256: string;
   /** The original header cells. */
   header: string[];

@@ -5,8 +5,10 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import ExcelJS from 'exceljs';
 import { formatMinorWithExponent } from '../validate/currencies.ts';
 import { neutraliseFormula } from './safe-cells.ts';
+import type { ResultStatus } from './types.ts';
 
 export type Worksheet = ExcelJS.Worksheet;
+export type CellStyle = Partial<ExcelJS.Style>;
 
 /** Excel's limit on the characters of one cell. */
 export const MAX_CELL_CHARS = 32767;
@@ -21,29 +23,65 @@ export function numFmtForExponent(exponent: number): string {
 }
 
 /** The style of unstyled cells, shared (see moneyStyle). */
-export const PLAIN_STYLE: Partial<ExcelJS.Style> = Object.freeze({}) as Partial<ExcelJS.Style>;
-const MONEY_STYLES = new Map<string, Partial<ExcelJS.Style>>();
+export const PLAIN_STYLE: CellStyle = Object.freeze({}) as CellStyle;
+/** The workbook's default font, spelt out: a font element without size and name leaves them to the reader. */
+const FONT = { name: 'Calibri', family: 2, size: 11 } as const;
+/** Header and title rows. */
+export const BOLD_STYLE: CellStyle = Object.freeze({ font: { ...FONT, bold: true } }) as CellStyle;
+const MONEY_STYLES = new Map<string, CellStyle>();
 
 /**
  * One style object per number format, shared by every cell that uses it: exceljs caches a style's id
  * by object identity, and otherwise serialises each cell's own style object again.
  */
-export function moneyStyle(numFmt: string): Partial<ExcelJS.Style> {
+export function moneyStyle(numFmt: string): CellStyle {
   let style = MONEY_STYLES.get(numFmt);
   if (!style) {
-    style = Object.freeze({ numFmt }) as Partial<ExcelJS.Style>;
+    style = Object.freeze({ numFmt }) as CellStyle;
     MONEY_STYLES.set(numFmt, style);
   }
   return style;
 }
 
+/** A solid fill with a darker text colour of the same hue (Excel's Good/Bad/Neutral cell styles). */
+function fillStyle(fill: string, text: string): CellStyle {
+  return Object.freeze({
+    fill: { type: 'pattern', pattern: 'solid', fgColor: { argb: `FF${fill}` } },
+    font: { ...FONT, color: { argb: `FF${text}` } },
+  }) as CellStyle;
+}
+
+const GOOD = fillStyle('C6EFCE', '006100');
+const BAD = fillStyle('FFC7CE', '9C0006');
+const WAITING = fillStyle('FFEB9C', '9C5700');
+const NOT_SENT = fillStyle('D9D9D9', '3F3F3F');
+
 /**
- * Gives a committed-to-be row's cells 1..count shared style objects: PLAIN_STYLE, and moneyStyle(fmt)
- * for the columns (1-based) in `money`.
+ * The payout_status cell's style by outcome, so a printed page shows at a glance what needs a look:
+ * paid green; not paid red; waiting for the provider or a person amber; never sent grey (cancelled, and a
+ * duplicate, which another row already pays); invalid, which the file's owner must correct, orange.
  */
-export function shareStyles(row: ExcelJS.Row, count: number, money?: ReadonlyArray<readonly [number, string | null]>): void {
-  for (let c = 1; c <= count; c++) row.getCell(c).style = PLAIN_STYLE;
-  if (money) for (const [col, fmt] of money) if (fmt !== null) row.getCell(col).style = moneyStyle(fmt);
+export const STATUS_STYLES: Readonly<Record<ResultStatus, CellStyle>> = Object.freeze({
+  succeeded: GOOD,
+  failed: BAD,
+  reversed: BAD,
+  needs_review: WAITING,
+  pending: WAITING,
+  cancelled: NOT_SENT,
+  duplicate: NOT_SENT,
+  invalid: fillStyle('F8CBAD', '833C0B'),
+});
+
+const WRAPPED = new WeakMap<CellStyle, CellStyle>();
+
+/** `style` with wrapped text, shared like the others. */
+function wrappedStyle(style: CellStyle): CellStyle {
+  let wrapped = WRAPPED.get(style);
+  if (!wrapped) {
+    wrapped = Object.freeze({ ...style, alignment: { wrapText: true, vertical: 'top' } }) as CellStyle;
+    WRAPPED.set(style, wrapped);
+  }
+  return wrapped;
 }
 
 /** A text cell: formula-neutralised and cut to Excel's cell limit (Excel refuses longer cells). */
@@ -63,7 +101,34 @@ export function moneyCellValue(minor: bigint, exponent: number): number | string
   return significant.length > MAX_EXACT_DIGITS ? text : Number(text);
 }
 
-/** A streaming workbook writing to `path` (no shared strings: bounded memory; styles on). */
+/** `&` starts a code in a header or footer (&P, &N): a literal one is doubled. */
+function footerText(text: string): string {
+  return text.replace(/&/g, '&&');
+}
+
+/**
+ * How every sheet prints (issue 14: finance prints them): landscape, one page wide and as many long as it
+ * takes, row 1 (the header) repeated on each page, the batch and the page number in the footer.
+ */
+function printSetup(batchId: string): Pick<Partial<ExcelJS.AddWorksheetOptions>, 'pageSetup' | 'headerFooter'> {
+  return {
+    pageSetup: {
+      orientation: 'landscape',
+      fitToPage: true,
+      fitToWidth: 1,
+      fitToHeight: 0,
+      printTitlesRow: '1:1',
+      margins: { left: 0.4, right: 0.4, top: 0.6, bottom: 0.6, header: 0.3, footer: 0.3 },
+    },
+    // Excel caps a footer at 255 characters, codes included.
+    headerFooter: { oddFooter: `&L${footerText(`paybatch batch ${batchId.slice(0, 100)}`)}&C&A&RPage &P of &N` },
+  };
+}
+
+/**
+ * A streaming workbook writing to `path` (no shared strings: bounded memory; styles on) for batch
+ * `batchId`, which every sheet's footer names.
+ */
 export class XlsxFile {
   readonly workbook: ExcelJS.stream.xlsx.WorkbookWriter;
   private readonly out: WriteStream;
@@ -72,7 +137,10 @@ export class XlsxFile {
   private committed = false;
   private finished = false;
 
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly batchId: string,
+  ) {
     // 'w' keeps the mode of the 0600 temp file created by atomic.ts.
     this.out = createWriteStream(path, { flags: 'w' });
     this.out.on('error', (err) => {
@@ -107,10 +175,14 @@ export class XlsxFile {
     });
   }
 
-  /** A sheet with a frozen first row; `widths` sets the column widths (must come before any row). */
-  addSheet(name: string, widths: number[], frozenHeader = true): Worksheet {
-    const ws = this.workbook.addWorksheet(name, frozenHeader ? { views: [{ state: 'frozen', ySplit: 1 }] } : {});
-    ws.columns = widths.map((width) => ({ width }));
+  /**
+   * A sheet with a frozen first row, set up for printing; `widths` sets the column widths (the streaming
+   * writer puts them before the first row, and the page setup in the sheet's head: both are given here).
+   */
+  addSheet(name: string, widths: number[]): Worksheet {
+    const ws = this.workbook.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }], ...printSetup(this.batchId) });
+    // exceljs leaves out a column of width 9 (its default), which Excel then shows at its own 8.43.
+    ws.columns = widths.map((width) => ({ width: width === 9 ? 9.01 : width }));
     this.sheets.push(ws);
     return ws;
   }
@@ -176,24 +248,185 @@ function sheetBacklog(ws: Worksheet): number | null {
   return w + (pipe?._readableState?.length ?? 0);
 }
 
-/** Adds a bold header row (and commits it); with `autoFilter` it also gets filter buttons. */
-export function addHeaderRow(ws: Worksheet, cells: string[], autoFilter = true): void {
-  const row = ws.addRow(cells.map((c) => xlsxText(c)));
-  row.font = { bold: true };
-  row.commit();
-  if (autoFilter && cells.length > 0) {
-    ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: cells.length } };
+/** A cell as the sheet writers hand it over: text (already made safe by xlsxText), a number, or empty. */
+export type CellValue = string | number | null;
+
+/** The widths a column may take, in characters of the default font. */
+export interface ColumnFit {
+  min: number;
+  max: number;
+}
+
+interface SheetRow {
+  values: CellValue[];
+  /** Per cell; a missing one is PLAIN_STYLE. */
+  styles: (CellStyle | undefined)[];
+}
+
+/** Rows held to measure the columns before the sheet starts (the streaming writer puts the widths first). */
+const SAMPLE_ROWS = 1000;
+/** Excel's default row height (Calibri 11), in points, and its limit. */
+const LINE_POINTS = 15;
+const MAX_ROW_POINTS = 409;
+
+const isEmpty = (v: CellValue | undefined) => v === null || v === undefined || v === '';
+
+/** Characters a number takes as its format shows it ('#,##0.00': grouping and decimals). */
+function numberChars(v: number, numFmt: string | undefined): number {
+  const decimals = numFmt === undefined ? null : (/\.(0+)$/.exec(numFmt)?.[1]?.length ?? 0);
+  if (decimals === null) return String(v).length;
+  const [int, frac] = Math.abs(v).toFixed(decimals).split('.') as [string, string | undefined];
+  const grouped = numFmt!.includes(',') ? int.length + Math.floor((int.length - 1) / 3) : int.length;
+  return (v < 0 ? 1 : 0) + grouped + (frac === undefined ? 0 : frac.length + 1);
+}
+
+function longestLine(text: string): number {
+  if (!text.includes('\n')) return text.length;
+  return Math.max(...text.split('\n').map((l) => l.length));
+}
+
+/**
+ * A sheet whose columns fit their content: its first SAMPLE_ROWS rows are held and measured, then the sheet
+ * is opened with those widths (each within its ColumnFit) and every row is written, streamed from there on.
+ * Row 1 is the header (bold, frozen, repeated on every printed page).
+ *
+ * A text cell followed by empty cells overflows into them, as in Excel, so it does not widen its column;
+ * one that still does not fit (or has line breaks) wraps within its column, and its row is made as tall as
+ * its lines, so a printed page never cuts a label, a note or the invariant's equation.
+ */
+export class FittedSheet {
+  private ws: Worksheet | null = null;
+  private widths: number[] | null;
+  private readonly held: SheetRow[] = [];
+  private readonly need: number[];
+  private rows = 0;
+  /** Columns of the header's filter buttons; 0: none. */
+  private filterColumns = 0;
+
+  constructor(
+    private readonly xlsx: XlsxFile,
+    private readonly name: string,
+    private readonly fits: readonly ColumnFit[],
+    options: { widths?: number[] } = {},
+  ) {
+    this.widths = options.widths ?? null;
+    this.need = fits.map((f) => f.min);
   }
-}
 
-/** A bold title row (not a table header). */
-export function addTitleRow(ws: Worksheet, title: string): void {
-  const row = ws.addRow([xlsxText(title)]);
-  row.font = { bold: true };
-  row.commit();
-}
+  /** The widths the sheet was opened with (null before): a continuation sheet takes the same. */
+  get columnWidths(): number[] | null {
+    return this.widths;
+  }
 
-/** Column width for a header text: between 10 and 40 characters. */
-export function widthFor(header: string, min = 10, max = 40): number {
-  return Math.max(min, Math.min(max, header.length + 2));
+  /** Rows added so far, the header included. */
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /** The header row: bold, and with `filter` the filter buttons (which take room beside the name). */
+  header(cells: string[], filter: boolean): Promise<void> {
+    if (filter) this.filterColumns = cells.length;
+    return this.push({ values: cells.map((c) => xlsxText(c)), styles: cells.map(() => BOLD_STYLE) }, filter ? 3 : 0);
+  }
+
+  /** A row of bold cells (a block's title or its column names). */
+  bold(values: CellValue[]): Promise<void> {
+    return this.push({ values, styles: values.map(() => BOLD_STYLE) }, 0);
+  }
+
+  add(values: CellValue[], styles: (CellStyle | undefined)[] = []): Promise<void> {
+    return this.push({ values, styles }, 0);
+  }
+
+  /** `extra`: characters a cell needs beyond its text (a filter button). */
+  private async push(row: SheetRow, extra: number): Promise<void> {
+    this.rows += 1;
+    if (this.ws) {
+      this.write(row);
+      if (this.rows % 256 === 0) await this.xlsx.throttle(this.ws);
+      return;
+    }
+    if (this.widths === null) this.measure(row, extra);
+    this.held.push(row);
+    if (this.held.length >= SAMPLE_ROWS) await this.open();
+  }
+
+  private measure({ values, styles }: SheetRow, extra: number): void {
+    const last = this.fits.length - 1;
+    values.forEach((v, c) => {
+      if (isEmpty(v) || c > last) return;
+      let chars: number;
+      if (typeof v === 'number') {
+        chars = numberChars(v, styles[c]?.numFmt);
+      } else {
+        // Text may overflow into an empty neighbour (up to the last column: the page ends there): see open().
+        if (c < last && isEmpty(values[c + 1])) return;
+        chars = longestLine(v!);
+      }
+      // Bold text is about a tenth wider; 2 for the cell's padding.
+      if (styles[c] === BOLD_STYLE) chars = Math.ceil(chars * 1.1);
+      this.need[c] = Math.max(this.need[c]!, chars + 2 + extra);
+    });
+  }
+
+  private fitted(): number[] {
+    return this.fits.map((f, c) => Math.min(f.max, Math.max(f.min, this.need[c]!)));
+  }
+
+  private async open(): Promise<void> {
+    if (this.widths === null) {
+      // Text that overflows into its empty neighbours but would not fit even there widens its own column.
+      const first = this.fitted();
+      for (const { values } of this.held) {
+        values.forEach((v, c) => {
+          if (typeof v !== 'string' || v === '' || c >= first.length - 1 || !isEmpty(values[c + 1])) return;
+          let room = first[c]!;
+          for (let k = c + 1; k < first.length && isEmpty(values[k]); k++) room += first[k]!;
+          const chars = longestLine(v);
+          if (chars + 1 > room) this.need[c] = Math.max(this.need[c]!, chars + 2);
+        });
+      }
+      this.widths = this.fitted();
+    }
+    this.ws = this.xlsx.addSheet(this.name, this.widths);
+    if (this.filterColumns > 0) this.ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: this.filterColumns } };
+    let n = 0;
+    for (const row of this.held.splice(0)) {
+      this.write(row);
+      if (++n % 256 === 0) await this.xlsx.throttle(this.ws);
+    }
+  }
+
+  private write({ values, styles }: SheetRow): void {
+    const widths = this.widths!;
+    const n = values.length;
+    let lines = 1;
+    // An empty text cell is left out, not written as "": Excel lets text overflow only into blank cells.
+    const xrow = this.ws!.addRow(values.map((v) => (v === '' ? null : v)));
+    for (let c = 0; c < n; c++) {
+      let style = styles[c] ?? PLAIN_STYLE;
+      const v = values[c];
+      if (typeof v === 'string' && v.length > 0 && c < widths.length) {
+        let room = widths[c]!;
+        for (let k = c + 1; k < widths.length && isEmpty(values[k]); k++) room += widths[k]!;
+        const multiline = v.includes('\n');
+        if (multiline || v.length + 1 > room) {
+          // ~1 character of the width is the cell's padding.
+          const perLine = Math.max(1, widths[c]! - 1);
+          const cellLines = v.split('\n').reduce((sum, l) => sum + Math.max(1, Math.ceil(l.length / perLine)), 0);
+          lines = Math.max(lines, cellLines);
+          style = wrappedStyle(style);
+        }
+      }
+      xrow.getCell(c + 1).style = style;
+    }
+    if (lines > 1) xrow.height = Math.min(MAX_ROW_POINTS, lines * LINE_POINTS);
+    xrow.commit();
+  }
+
+  /** Writes what is held and commits the sheet. */
+  async end(): Promise<void> {
+    if (!this.ws) await this.open();
+    this.ws!.commit();
+  }
 }

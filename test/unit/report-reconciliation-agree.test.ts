@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import {
+  approvalDetail,
   buildReconciliation,
   csvRecord,
   ExceptionSpool,
@@ -159,17 +160,23 @@ async function xlsxLines(): Promise<FileLine[]> {
       continue;
     }
     if (block === null) {
-      block = cell(1); // 'batch' (with 'value'), 'Totals per currency', 'Balances', 'Invariant: …', or a new section's name
+      block = cell(1); // 'batch' (with 'value'), 'Totals per currency', 'Balances', 'Invariant: …', 'Approvals', or a new section's name
       continue;
     }
-    if (block !== 'batch' && !block.startsWith('Invariant') && cell(1) === 'currency' && cell(2) === 'item') continue; // column names
+    if (block !== 'batch' && cell(1) === 'currency' && cell(2) === 'item') continue; // column names
+    if (block === 'Approvals' && cell(1) === 'when' && cell(2) === 'action') continue;
     if (block === 'batch') {
       out.push(['batch', '', cell(1), '', '', '', cell(2)]);
-    } else if (block.startsWith('Invariant')) {
-      expect([3, 4, 5].map(cell)).toEqual(['', '', '']);
-      out.push(['invariant', cell(1), cell(2), '', '', '', cell(6)]);
+    } else if (block === 'Approvals') {
+      // when, action, by, OS user, via, note, payout/reference; the 'none' line has its sentence as the note.
+      // A cell the XLSX neutralised (a leading ') says what the CSV says inside its detail, where it is not first.
+      const shownAs = (c: number) => cell(c).replace(/^'(?=[=+\-@\t\r])/, '');
+      const [when, by, osUser, via, note, payout] = [1, 3, 4, 5, 6, 7].map(shownAs) as [string, string, string, string, string, string];
+      const detail = when === '' ? note : approvalDetail({ when, by, osUser, via, note, payout });
+      out.push(['approvals', '', cell(2), '', '', '', detail]);
     } else {
-      const section = block === 'Totals per currency' ? totalsSection(cell(2)) : block === 'Balances' ? 'balance' : block;
+      const section =
+        block === 'Totals per currency' ? totalsSection(cell(2)) : block === 'Balances' ? 'balance' : block.startsWith('Invariant') ? 'invariant' : block;
       const usd = shown(r.getCell(5), 'usd_amount');
       out.push([section, cell(1), cell(2), cell(3), shown(r.getCell(4), 'amount'), usd, cell(6)]);
     }
@@ -185,14 +192,12 @@ async function xlsxLines(): Promise<FileLine[]> {
 }
 
 /**
- * A CSV line as the Summary sheet shows it. The sheet's layout leaves out two things the CSV has:
- * the explanation of the fees/paid lines (its table has no room for it) and the invariant's rows and
- * amount (its line is the equation, whose amounts are the totals above it).
+ * A CSV line as the Summary sheet shows it. The sheet's layout leaves out one thing the CSV has: the
+ * explanation of the fees/paid lines (its table has no room for it).
  */
 function asSheetShows(l: FileLine): FileLine {
   const [section, currency, item, rows, amount, usd, detail] = l;
   if (section === 'fees') return [section, currency, item, rows, amount, usd, ''];
-  if (section === 'invariant') return [section, currency, item, '', '', '', detail];
   return [section, currency, item, rows, amount, usd, detail];
 }
 
@@ -289,22 +294,45 @@ describe('reconciliation: one model, two files that agree', () => {
     });
   });
 
-  it('a new section (issue 14: approvals) reaches both files with no renderer edit', async () => {
-    const { lines } = buildReconciliation(batch(), rows());
-    const approval: ReconLine = {
-      section: 'approvals' as ReconSection,
-      currency: '',
-      item: 'approved',
-      rows: null,
-      amount: null,
-      usdAmount: '',
-      detail: 'maria at 2024-06-03T09:00:00Z: within limits',
+  it('the approvals section (issue 14) says the same in both files', async () => {
+    const b: ReportBatch = {
+      ...batch(),
+      timezone: 'America/Sao_Paulo',
+      approvals: [
+        { at: '2024-06-03T12:00:00.000Z', action: 'approved', by: 'maria', osUser: 'mgarcia', via: 'cli', note: 'within limits', payout: '' },
+        { at: '2024-06-03T15:30:00.000Z', action: 'resolved as failed', by: 'joão', osUser: '', via: '', note: '=1+2 bank confirmed', payout: 'R13 (B-77-13)' },
+      ],
     };
-    const withApproval = [...lines.filter((l) => l.section !== 'exception'), approval, ...lines.filter((l) => l.section === 'exception')];
-    await writeCsvLines(csvPath, withApproval);
-    await writeXlsxLines(xlsxPath, withApproval.filter((l) => l.section !== 'exception'), withApproval.filter((l) => l.section === 'exception'));
+    await writeBoth(b, rows());
     const csv = await csvLines();
-    expect(csv).toContainEqual(['approvals', '', 'approved', '', '', '', 'maria at 2024-06-03T09:00:00Z: within limits']);
+    expect(csv.filter((l) => l[0] === 'approvals')).toEqual([
+      ['approvals', '', 'approved', '', '', '', '2024-06-03 09:00:00 -03:00; by maria; OS user mgarcia; via cli; note: within limits'],
+      ['approvals', '', 'resolved as failed', '', '', '', '2024-06-03 12:30:00 -03:00; by joão; note: =1+2 bank confirmed; payout R13 (B-77-13)'],
+    ]);
+    expect(disagreements(csv, await xlsxLines())).toEqual([]);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(xlsxPath);
+    const notes: unknown[] = [];
+    wb.getWorksheet('Summary')!.eachRow((r) => notes.push(r.getCell(6).value));
+    expect(notes).toContain("'=1+2 bank confirmed");
+  });
+
+  it('a new section reaches both files with no renderer edit', async () => {
+    const { lines } = buildReconciliation(batch(), rows());
+    const limit: ReconLine = {
+      section: 'daily_limits' as ReconSection,
+      currency: 'USD',
+      item: 'released_today',
+      rows: 3,
+      amount: { minor: 12500n, exponent: 2 },
+      usdAmount: '125.00',
+      detail: 'of 1000.00 a day',
+    };
+    const withLimit = [...lines.filter((l) => l.section !== 'exception'), limit, ...lines.filter((l) => l.section === 'exception')];
+    await writeCsvLines(csvPath, withLimit);
+    await writeXlsxLines(xlsxPath, withLimit.filter((l) => l.section !== 'exception'), withLimit.filter((l) => l.section === 'exception'));
+    const csv = await csvLines();
+    expect(csv).toContainEqual(['daily_limits', 'USD', 'released_today', '3', '125.00', '125.00', 'of 1000.00 a day']);
     expect(disagreements(csv, await xlsxLines())).toEqual([]);
   });
 });

@@ -92,8 +92,8 @@ describe('reconciliation', () => {
     expect(usd!.byStatus.duplicate).toEqual({ rows: 1, amountMinor: 1000n });
     expect(Object.keys(usd!).sort()).toEqual(['byStatus', 'currency', 'feesMinor', 'fileAmountMinor', 'fileRows', 'invariantHolds', 'paidMinor']);
     expect(summary.invariantLines).toEqual([
-      'ARS: file 1500.00 = succeeded 900.00 + failed 300.00 + reversed 0.00 + invalid 300.00 + duplicate 0.00 + pending 0.00 + needs_review 0.00 ✓',
-      'USD: file 145.00 = succeeded 100.00 + failed 0.00 + reversed 25.00 + invalid 0.00 + duplicate 10.00 + pending 7.00 + needs_review 3.00 ✓',
+      'ARS: file 1500.00 = succeeded 900.00 + failed 300.00 + reversed 0.00 + invalid 300.00 + duplicate 0.00 + cancelled 0.00 + pending 0.00 + needs_review 0.00 ✓',
+      'USD: file 145.00 = succeeded 100.00 + failed 0.00 + reversed 25.00 + invalid 0.00 + duplicate 10.00 + cancelled 0.00 + pending 7.00 + needs_review 3.00 ✓',
     ]);
     // failed, reversed, duplicate, needs_review rows + 1 amount difference
     expect(summary.exceptions).toBe(5);
@@ -116,7 +116,10 @@ describe('reconciliation', () => {
       ['provider', 'vexora'],
       ['state', 'held'],
       ['sha256', 'f'.repeat(64)],
-      ['created_at', '2024-05-01T10:00:00.000Z'],
+      // Times for people: in the batch's zone (UTC by default), with the offset.
+      ['created_at', '2024-05-01 10:00:00 +00:00'],
+      ['completed_at', ''],
+      ['timezone', 'UTC'],
       ['hold_reason', 'over maxFileTotal USD'],
       ['rows', '10'],
     ]);
@@ -157,7 +160,9 @@ describe('reconciliation', () => {
     ]);
     // sections appear in this order
     const order = [...new Set(rec.slice(1).map((r) => r[0]))];
-    expect(order).toEqual(['batch', 'control', 'status', 'fees', 'balance', 'invariant', 'exception']);
+    expect(order).toEqual(['batch', 'control', 'status', 'fees', 'balance', 'invariant', 'approvals', 'exception']);
+    // Nobody released, approved or resolved anything: the section says so.
+    expect(section('approvals')).toEqual([['approvals', '', 'none', '', '', '', expect.stringContaining('no release, approval')]]);
   });
 
   it('marks a broken invariant', () => {
@@ -203,7 +208,7 @@ describe('reconciliation', () => {
 
     const ex = wb.getWorksheet('Exceptions')!;
     expect(ex.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
-    expect(ex.getRow(1).font?.bold).toBe(true);
+    expect(ex.getRow(1).getCell(2).font?.bold).toBe(true);
     expect(ex.rowCount).toBe(6);
     expect(ex.getRow(2).getCell(1).value).toBe(3);
     expect(ex.getRow(2).getCell(2).value).toBe('failed');

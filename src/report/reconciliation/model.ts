@@ -4,9 +4,11 @@
 // here and both files show it.
 //
 // Pure: no files, no clock. Amounts stay bigint minor units with their exponent (USD equivalents are
-// decimal text); only the XLSX renderer turns them into spreadsheet numbers.
+// decimal text); only the XLSX renderer turns them into spreadsheet numbers. Times are shown in the batch's
+// time zone (config `timezone`), with their offset.
 import { currencyExponent, formatMinorWithExponent } from '../../validate/currencies.ts';
-import { RESULT_STATUSES, type ReportBatch, type ReportRow } from '../types.ts';
+import { ShownTime } from '../times.ts';
+import { RESULT_STATUSES, type ReportApproval, type ReportBatch, type ReportRow } from '../types.ts';
 import { ReconciliationAccumulator, type CurrencyWork, type ExceptionRecord, type ReconciliationData } from './totals.ts';
 import { UsdConverter } from './usd.ts';
 
@@ -35,12 +37,26 @@ export interface ReconLine {
   only?: 'csv' | 'xlsx';
   /** Exception lines: the spooled record (row number, references, raw status, error) they describe. */
   exception?: ExceptionRecord;
+  /** Approvals lines (but the 'none' line): the columns the XLSX shows; the CSV's detail says the same. */
+  approval?: ApprovalCells;
+}
+
+/** An approvals line's columns as people read them (the action is the line's item). */
+export interface ApprovalCells {
+  /** In the batch's time zone, with its offset. */
+  when: string;
+  by: string;
+  osUser: string;
+  via: string;
+  note: string;
+  payout: string;
 }
 
 interface ModelContext {
   batch: ReportBatch;
   data: ReconciliationData;
   usd: UsdConverter;
+  times: ShownTime;
 }
 
 /** A line whose fields other than section, currency and item are empty. */
@@ -61,7 +77,7 @@ function moneyLine(section: ReconSection, c: CurrencyWork, item: string, rows: n
 export const UNPARSED_DETAIL =
   "invalid rows whose amount or currency could not be parsed: amount unknown, counted here only, not in any currency's sums";
 
-function batchLines({ batch, data: { summary } }: ModelContext): ReconLine[] {
+function batchLines({ batch, data: { summary }, times }: ModelContext): ReconLine[] {
   const fact = (item: string, detail: string | number, only?: 'xlsx') => line('batch', '', item, { detail, only });
   return [
     fact('id', batch.id),
@@ -69,7 +85,10 @@ function batchLines({ batch, data: { summary } }: ModelContext): ReconLine[] {
     fact('provider', batch.provider),
     fact('state', batch.state),
     fact('sha256', batch.fileSha256),
-    fact('created_at', batch.createdAt),
+    // Read by people: in their zone (the journal and --json keep UTC).
+    fact('created_at', times.text(batch.createdAt)),
+    fact('completed_at', times.text(batch.completedAt ?? '')),
+    fact('timezone', times.zone),
     fact('hold_reason', batch.holdReason ?? ''),
     fact('rows', summary.rows),
     // The Summary sheet's head has always shown these two counts; the CSV shows them as the control
@@ -140,13 +159,29 @@ function invariantLines({ data: { work, summary } }: ModelContext): ReconLine[] 
 /** The invariant's equation in words, from RESULT_STATUSES (the XLSX title of the invariant lines). */
 export const INVARIANT_TERMS = `file = ${RESULT_STATUSES.join(' + ')}`;
 
+export const NO_APPROVALS = 'no release, approval, cancel or manual resolution recorded for this batch';
+
+/** An approvals line's CSV detail: the XLSX's columns in their order, labelled, the empty ones left out. */
+export function approvalDetail(a: ApprovalCells): string {
+  return [a.when, a.by && `by ${a.by}`, a.osUser && `OS user ${a.osUser}`, a.via && `via ${a.via}`, a.note && `note: ${a.note}`, a.payout && `payout ${a.payout}`]
+    .filter((part) => part !== '')
+    .join('; ');
+}
+
+/** Who released, approved, cancelled or resolved by hand (DESIGN §12), oldest first; a 'none' line when nobody did. */
+function approvalLines({ batch, times }: ModelContext): ReconLine[] {
+  const approvals: ReportApproval[] = batch.approvals ?? [];
+  if (approvals.length === 0) return [line('approvals', '', 'none', { detail: NO_APPROVALS })];
+  return approvals.map((a) => {
+    const cells: ApprovalCells = { when: times.text(a.at), by: a.by, osUser: a.osUser, via: a.via, note: a.note, payout: a.payout };
+    return line('approvals', '', a.action, { detail: approvalDetail(cells), approval: cells });
+  });
+}
+
 /**
  * The sections before the exceptions, in file order, each with the builder of its lines. Adding a
  * section is one entry here: the CSV prints its lines in this order, and the XLSX gives it a table of
- * its own at the end of the Summary sheet (render-xlsx.ts SUMMARY_BLOCKS may place it elsewhere). Issue
- * 14's approvals, for instance:
- *   approvals: ({ batch }) => (batch.approvals ?? []).map((a) =>
- *     line('approvals', '', a.action, { detail: `${a.by} at ${a.at}: ${a.note}` })),
+ * its own at the end of the Summary sheet (render-xlsx.ts SUMMARY_BLOCKS may place it elsewhere).
  * A status (issue 14's `cancelled`) is one entry in RESULT_STATUSES (types.ts): its status lines, its
  * invariant term and the XLSX invariant title follow from there.
  */
@@ -157,6 +192,7 @@ const SECTIONS = {
   fees: feeLines,
   balance: balanceLines,
   invariant: invariantLines,
+  approvals: approvalLines,
 } satisfies Record<string, (ctx: ModelContext) => ReconLine[]>;
 
 /** The exceptions list comes last: one line per spooled record, streamed (its length is unbounded). */
@@ -164,7 +200,7 @@ export type ReconSection = keyof typeof SECTIONS | 'exception';
 
 /** Every line before the exceptions, in file order (O(currencies + balances): held in memory). */
 export function summaryLines(batch: ReportBatch, data: ReconciliationData, usd = new UsdConverter(batch.usdRates)): ReconLine[] {
-  const ctx: ModelContext = { batch, data, usd };
+  const ctx: ModelContext = { batch, data, usd, times: new ShownTime(batch.timezone) };
   return Object.values(SECTIONS).flatMap((build) => build(ctx));
 }
 

@@ -1,20 +1,33 @@
 // reconciliation.xlsx (and the Summary sheet of results.xlsx): the model's lines laid out as tables.
 // Nothing here decides what a line says; it decides only where a section goes and which cells show.
-import { addHeaderRow, moneyCellValue, numFmtForExponent, shareStyles, xlsxText, XlsxFile, type Worksheet } from '../xlsx.ts';
+import { FittedSheet, moneyCellValue, moneyStyle, numFmtForExponent, xlsxText, XlsxFile, type CellValue, type ColumnFit } from '../xlsx.ts';
 import type { ReportBatch } from '../types.ts';
 import { exceptionLines, INVARIANT_TERMS, summaryLines, type ReconLine, type ReconSection } from './model.ts';
 import { readSpool } from './spool.ts';
 import type { ReconciliationData } from './totals.ts';
 
-const USD_FORMAT = '#,##0.00';
+const USD_STYLE = moneyStyle('#,##0.00');
 const MONEY_COLUMNS = ['currency', 'item', 'rows', 'amount', 'usd_amount', 'detail'];
-const SUMMARY_WIDTHS = [16, 18, 10, 18, 16, 90];
+const APPROVAL_COLUMNS = ['when', 'action', 'by', 'OS user', 'via', 'note', 'payout/reference'];
+/**
+ * The Summary sheet's columns serve several tables (facts, money, approvals), so each fits the widest
+ * of them; the detail/note column is the long one, and wraps beyond its cap.
+ */
+const SUMMARY_FITS: ColumnFit[] = [
+  { min: 10, max: 32 },
+  { min: 12, max: 40 },
+  { min: 6, max: 24 },
+  { min: 12, max: 24 },
+  { min: 10, max: 24 },
+  { min: 30, max: 90 },
+  { min: 8, max: 40 },
+];
 
 /**
  * How lines are written: 'facts' as item/value pairs; 'money' in MONEY_COLUMNS with typed numbers;
- * 'text' as currency, item and detail only (the invariant's equation: its amounts are in the totals).
+ * 'approvals' in APPROVAL_COLUMNS.
  */
-type Layout = 'facts' | 'money' | 'text';
+type Layout = 'facts' | 'money' | 'approvals';
 
 interface SummaryBlock {
   sections: ReconSection[];
@@ -40,7 +53,9 @@ const SUMMARY_BLOCKS: SummaryBlock[] = [
     hideDetail: ['fees'],
   },
   { sections: ['balance'], head: [['Balances'], MONEY_COLUMNS], layout: 'money', omitWhenEmpty: true },
-  { sections: ['invariant'], head: [[`Invariant: ${INVARIANT_TERMS}`]], layout: 'text' },
+  // The equation whole, every term with its amount, in the detail column (wrapped on paper).
+  { sections: ['invariant'], head: [[`Invariant: ${INVARIANT_TERMS}`], MONEY_COLUMNS], layout: 'money' },
+  { sections: ['approvals'], head: [['Approvals'], APPROVAL_COLUMNS], layout: 'approvals' },
 ];
 
 /** A section no block names (a new one) gets a money table of its own, titled by its name, at the end. */
@@ -60,53 +75,53 @@ function groupByCurrency(lines: ReconLine[]): ReconLine[] {
   return [...groups.values()].flat();
 }
 
-function addLine(ws: Worksheet, l: ReconLine, block: SummaryBlock): void {
+function addLine(sheet: FittedSheet, l: ReconLine, block: SummaryBlock): Promise<void> {
+  if (block.layout === 'facts') return sheet.add([xlsxText(l.item), typeof l.detail === 'number' ? l.detail : xlsxText(l.detail)]);
+  if (block.layout === 'approvals') {
+    const a = l.approval;
+    // The 'none' line: its sentence in the note column.
+    if (!a) return sheet.add(['', xlsxText(l.item), '', '', '', xlsxText(String(l.detail))]);
+    return sheet.add([a.when, l.item, a.by, a.osUser, a.via, a.note, a.payout].map((c) => xlsxText(c)));
+  }
   // An XLSX-only line in a money table is a note (a balance in a currency without a known exponent).
-  const layout = block.layout === 'money' && l.only === 'xlsx' ? 'text' : block.layout;
-  if (layout === 'facts') {
-    ws.addRow([xlsxText(l.item), typeof l.detail === 'number' ? l.detail : xlsxText(l.detail)]).commit();
-    return;
-  }
-  if (layout === 'text') {
-    ws.addRow([l.currency, l.item, '', '', '', String(l.detail)].map((c) => xlsxText(c))).commit();
-    return;
-  }
+  if (l.only === 'xlsx') return sheet.add([l.currency, l.item, '', '', '', String(l.detail)].map((c) => xlsxText(c)));
   const detail = block.hideDetail?.includes(l.section) ? '' : String(l.detail);
-  const row = ws.addRow([
-    l.currency === '' ? null : xlsxText(l.currency),
-    xlsxText(l.item),
-    l.rows,
-    l.amount === null ? null : moneyCellValue(l.amount.minor, l.amount.exponent),
-    l.usdAmount === '' ? null : Number(l.usdAmount),
-    xlsxText(detail),
-  ]);
-  if (l.amount !== null) row.getCell(4).numFmt = numFmtForExponent(l.amount.exponent);
-  if (l.usdAmount !== '') row.getCell(5).numFmt = USD_FORMAT;
-  row.commit();
+  return sheet.add(
+    [
+      l.currency === '' ? null : xlsxText(l.currency),
+      xlsxText(l.item),
+      l.rows,
+      l.amount === null ? null : moneyCellValue(l.amount.minor, l.amount.exponent),
+      l.usdAmount === '' ? null : Number(l.usdAmount),
+      xlsxText(detail),
+    ],
+    [undefined, undefined, undefined, l.amount === null ? undefined : moneyStyle(numFmtForExponent(l.amount.exponent)), l.usdAmount === '' ? undefined : USD_STYLE],
+  );
 }
 
 /** Lays out summary lines as the 'Summary' sheet (in results.xlsx and reconciliation.xlsx). */
-export function writeSummaryLines(xlsx: XlsxFile, lines: ReconLine[]): void {
-  const ws = xlsx.addSheet('Summary', SUMMARY_WIDTHS);
+export async function writeSummaryLines(xlsx: XlsxFile, lines: ReconLine[]): Promise<void> {
+  const sheet = new FittedSheet(xlsx, 'Summary', SUMMARY_FITS);
   let first = true;
   for (const block of blocksFor(lines.map((l) => l.section))) {
     let mine = lines.filter((l) => block.sections.includes(l.section) && l.only !== 'csv');
     if (mine.length === 0 && block.omitWhenEmpty) continue;
     if (block.byCurrency) mine = groupByCurrency(mine);
-    if (!first) ws.addRow([]).commit();
+    if (!first) await sheet.add([]);
     first = false;
-    for (const cells of block.head) addHeaderRow(ws, cells, false);
-    for (const l of mine) addLine(ws, l, block);
+    for (const cells of block.head) await sheet.bold(cells.map((c) => xlsxText(c)));
+    for (const l of mine) await addLine(sheet, l, block);
   }
-  ws.commit();
+  await sheet.end();
 }
 
 /**
  * A 'Summary' sheet: batch information, per currency the control total, every status, fees, paid and
- * balances as typed numbers, then the invariant lines. Used in results.xlsx and reconciliation.xlsx.
+ * balances as typed numbers, the invariant lines, then the approvals. Used in results.xlsx and
+ * reconciliation.xlsx.
  */
-export function writeSummarySheet(xlsx: XlsxFile, batch: ReportBatch, data: ReconciliationData): void {
-  writeSummaryLines(xlsx, summaryLines(batch, data));
+export function writeSummarySheet(xlsx: XlsxFile, batch: ReportBatch, data: ReconciliationData): Promise<void> {
+  return writeSummaryLines(xlsx, summaryLines(batch, data));
 }
 
 const EXCEPTION_HEADER = [
@@ -122,18 +137,30 @@ const EXCEPTION_HEADER = [
   'error_message',
   'detail',
 ];
-const EXCEPTION_WIDTHS = [8, 18, 10, 16, 14, 24, 24, 14, 14, 40, 60];
+const EXCEPTION_FITS: ColumnFit[] = [
+  { min: 6, max: 10 },
+  { min: 10, max: 20 },
+  { min: 8, max: 12 },
+  { min: 10, max: 24 },
+  { min: 10, max: 24 },
+  { min: 12, max: 40 },
+  { min: 12, max: 40 },
+  { min: 10, max: 30 },
+  { min: 10, max: 30 },
+  { min: 14, max: 50 },
+  { min: 20, max: 70 },
+];
 /** Excel's row limit less the header and the 'truncated' row. */
 const MAX_EXCEPTION_ROWS = 1_048_574;
 
 /** Lays out exception lines as the 'Exceptions' sheet, one row per line with the row's references. */
 export async function writeExceptionLines(xlsx: XlsxFile, lines: AsyncIterable<ReconLine> | Iterable<ReconLine>): Promise<void> {
-  const ws = xlsx.addSheet('Exceptions', EXCEPTION_WIDTHS);
-  addHeaderRow(ws, EXCEPTION_HEADER);
+  const sheet = new FittedSheet(xlsx, 'Exceptions', EXCEPTION_FITS);
+  await sheet.header(EXCEPTION_HEADER, true);
   let n = 0;
   for await (const l of lines) {
     const r = l.exception!;
-    const row = ws.addRow([
+    const values: CellValue[] = [
       r.row,
       xlsxText(l.item),
       xlsxText(l.currency),
@@ -145,20 +172,15 @@ export async function writeExceptionLines(xlsx: XlsxFile, lines: AsyncIterable<R
       xlsxText(r.errorCode),
       xlsxText(r.errorMessage),
       xlsxText(String(l.detail)),
-    ]);
-    shareStyles(row, EXCEPTION_HEADER.length, [
-      [4, l.amount === null ? null : numFmtForExponent(l.amount.exponent)],
-      [5, l.usdAmount === '' ? null : USD_FORMAT],
-    ]);
-    row.commit();
-    if (++n % 256 === 0) await xlsx.throttle(ws);
+    ];
+    await sheet.add(values, [undefined, undefined, undefined, l.amount === null ? undefined : moneyStyle(numFmtForExponent(l.amount.exponent)), l.usdAmount === '' ? undefined : USD_STYLE]);
     // Excel's row limit: the CSV keeps every line; the sheet says where it stopped.
-    if (n >= MAX_EXCEPTION_ROWS) {
-      ws.addRow([null, xlsxText('truncated'), '', null, null, '', '', '', '', '', 'more exceptions: see reconciliation.csv']).commit();
+    if (++n >= MAX_EXCEPTION_ROWS) {
+      await sheet.add([null, xlsxText('truncated'), '', null, null, '', '', '', '', '', 'more exceptions: see reconciliation.csv']);
       break;
     }
   }
-  ws.commit();
+  await sheet.end();
 }
 
 /** Writes reconciliation.xlsx: 'Summary' and 'Exceptions' (from the spool). */
@@ -166,15 +188,19 @@ export function writeReconciliationXlsx(path: string, batch: ReportBatch, data: 
   return writeXlsxLines(path, summaryLines(batch, data), exceptionLines(batch, readSpool(spoolPath)));
 }
 
-/** Writes a reconciliation workbook from the summary lines and the exception lines. */
+/**
+ * Writes a reconciliation workbook from the summary lines and the exception lines. The footer's batch id
+ * is the batch section's: the lines are all the workbook says.
+ */
 export async function writeXlsxLines(
   path: string,
   summary: ReconLine[],
   exceptions: AsyncIterable<ReconLine> | Iterable<ReconLine>,
 ): Promise<void> {
-  const xlsx = new XlsxFile(path);
+  const id = summary.find((l) => l.section === 'batch' && l.item === 'id')?.detail ?? '';
+  const xlsx = new XlsxFile(path, String(id));
   try {
-    writeSummaryLines(xlsx, summary);
+    await writeSummaryLines(xlsx, summary);
     await writeExceptionLines(xlsx, exceptions);
     await xlsx.commit();
   } catch (err) {

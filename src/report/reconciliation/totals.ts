@@ -2,7 +2,7 @@
 // memory, and each row's exception records handed back for the caller to spool.
 //
 // The invariant, per currency:
-//   Σ file = Σ succeeded + Σ failed + Σ reversed + Σ invalid + Σ duplicate + Σ pending + Σ needs_review
+//   Σ file = Σ succeeded + Σ failed + Σ reversed + Σ invalid + Σ duplicate + Σ cancelled + Σ pending + Σ needs_review
 // (every status of RESULT_STATUSES: a status added there is a term here, a status line and an XLSX
 // title term without any edit in this folder). DESIGN §7 once left Σ duplicate out; without it the
 // equation is false whenever a batch has duplicates (a duplicate row is in the file but in none of the
