@@ -2,7 +2,7 @@
 // themselves are engine/controls.ts, shared with the console).
 import { summarize, type BatchSummary } from '../engine/batch.ts';
 import { approveBatch, cancelBatch, cliActor, resolvePayout } from '../engine/controls.ts';
-import { reportsProblem, writeReportsFor } from '../engine/reporting.ts';
+import { reportOptions, reportsProblem, writeReportsFor } from '../engine/reporting.ts';
 import type { BatchRecord } from '../journal/store.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
 import { printable, printSummaries } from './output.ts';
@@ -55,10 +55,8 @@ export async function statusCommand(batchId: string | undefined, options: Global
 export async function reportCommand(batchId: string, options: GlobalOptions): Promise<number> {
   return withJournal(options, 'report', async (opened) => {
     batchOrFail(opened, batchId);
-    const { summary, error } = await writeReportsFor(opened.engine.journal, batchId, opened.config.workDir, {
-      maskMode: opened.config.reports.maskAccountNumbers,
-      log: opened.log,
-    });
+    // The same options as the run that wrote them (mask, timezone): `report` regenerates identical files.
+    const { summary, error } = await writeReportsFor(opened.engine.journal, batchId, opened.config.workDir, { ...reportOptions(opened.engine), log: opened.log });
     printSummaries([summarize(opened.engine, opened.engine.journal.getBatch(batchId)!, summary?.invariantLines ?? [])], options.json);
     // Asked for the reports and did not get them (all or part): say so in the exit code too.
     if (error) throw new UsageError(`batch ${batchId}: ${error}`);
