@@ -11,6 +11,7 @@ import { openSheet } from '../sheet/open.ts';
 import { SheetError } from '../sheet/types.ts';
 import { fileProblem, sheetProblem } from '../validate/problem.ts';
 import { archiveSheet } from './archive.ts';
+import { CANCEL_COMPLETED, followCancelled, releaserOf } from './controls.ts';
 import type { Engine } from './engine.ts';
 import { ingestSheet } from './ingest.ts';
 import { finishRejected, rejectWholeFile, type SheetOrigin } from './rejection.ts';
@@ -39,6 +40,8 @@ export interface FileOptions {
   noWait?: boolean;
   /** Stop waiting for settlement at this time (epoch ms). */
   until?: number;
+  /** Who releases the sheet (four eyes): `run --by` (default the OS user); for the inbox, the file's owner. */
+  releasedBy?: string;
 }
 
 /** Sheets from this size on are journaled from a worker thread (about 40,000 rows). */
@@ -111,7 +114,11 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   }
 
   const batchId = newBatchId(journal, sha256);
-  let batch = journal.createBatch({ id: batchId, fileName: name, fileSha256: sha256, fileBytes: bytes, provider: providerId, sourcePath: filePath, format: sheet.format });
+  const releaser = releaserOf(journal, sha256, filePath, options.origin, options.releasedBy);
+  let batch = journal.createBatch({
+    id: batchId, fileName: name, fileSha256: sha256, fileBytes: bytes, provider: providerId, sourcePath: filePath, format: sheet.format,
+    releasedBy: releaser.by, releasedOsUser: releaser.osUser,
+  });
   journal.event('batch-file-read', batchId, null, null, null, read);
   log.info('batch received', { batchId, file: name, provider: providerId, format: sheet.format, encoding: sheet.encoding, delimiter: sheet.delimiter });
 
@@ -147,7 +154,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     batch = journal.getBatch(batchId)!;
     return summarize(engine, batch, [`run "paybatch approve ${batchId}" to release it`]);
   }
-  journal.updateBatch(batchId, { state: 'submitting' });
+  journal.updateBatch(batchId, { state: 'submitting', releasedAt: new Date().toISOString() });
   return resumeBatch(engine, batchId, { ...options, name });
 }
 
@@ -160,6 +167,11 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
   let batch = journal.getBatch(batchId);
   if (!batch) throw new Error(`no batch ${batchId}`);
   if (batch.state === 'rejected') return summarize(engine, batch);
+  if (batch.cancelledAt && batch.state !== 'cancelled') {
+    // Cancelled (perhaps by another process): rows a hold or an unreachable provider put back are cancelled too.
+    await followCancelled(engine, batch);
+    batch = journal.getBatch(batchId)!;
+  }
   if (batch.state === 'held') return followHeld(engine, batchId, options);
   const runtime = await engine.runtimes.get(batch.provider);
   const notes: string[] = [];
@@ -182,7 +194,7 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
     }
   }
   batch = journal.getBatch(batchId)!;
-  if (engine.runner.openCount(batchId) === 0 && batch.state !== 'completed') {
+  if (engine.runner.openCount(batchId) === 0 && batch.state !== 'completed' && batch.state !== 'cancelled') {
     const balances = batch.balances.slice();
     if (runtime.adapter.balance) {
       for (const b of balances) {
@@ -194,7 +206,9 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
         }
       }
     }
-    journal.updateBatch(batchId, { state: 'completed', completedAt: new Date().toISOString(), balances }, { type: 'batch-completed' });
+    // A batch cancelled while rows were out ends cancelled once the last of them is final.
+    const ended = batch.cancelledAt ? 'cancelled' : 'completed';
+    journal.updateBatch(batchId, { state: ended, completedAt: new Date().toISOString(), balances }, { type: ended === 'cancelled' ? CANCEL_COMPLETED : 'batch-completed' });
     await archiveSheet(engine, journal.getBatch(batchId)!);
   }
   batch = journal.getBatch(batchId)!;

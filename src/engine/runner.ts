@@ -5,6 +5,7 @@ import type { Journal, PayoutRecord } from '../journal/store.ts';
 import { IllegalTransitionError, OPEN_STATUSES } from '../journal/store.ts';
 import type { Logger } from '../log.ts';
 import type { PayoutRequest, QueryOutcome, SubmitOutcome } from '../providers/types.ts';
+import { cancelUnsent } from './controls.ts';
 import { crashAt, crashPointArmed } from './crash.ts';
 import { toRequest } from './request.ts';
 import { applyQueryOutcome, terminalPatch } from './query-outcome.ts';
@@ -76,6 +77,7 @@ export class BatchRunner {
     let done = 0;
     for (;;) {
       this.throwIfHalted();
+      if (this.cancelled(batchId)) return;
       const now = Date.now();
       const page = this.journal
         .payoutsOf(batchId, ['validated', 'queued'], CREATE_PAGE)
@@ -98,6 +100,16 @@ export class BatchRunner {
         ),
       );
     }
+  }
+
+  /**
+   * `paybatch cancel`, perhaps from another process, is read from the journal before each page of creates: a
+   * cancelled batch sends nothing more, and its rows not yet sent are cancelled.
+   */
+  private cancelled(batchId: string): boolean {
+    if (!this.journal.getBatch(batchId)?.cancelledAt) return false;
+    cancelUnsent(this.journal, batchId);
+    return true;
   }
 
   /** A stop or a hold: no further create may start. */
@@ -182,13 +194,19 @@ export class BatchRunner {
     // in commit order, so no create starts after it.
     const started = await this.journal.later(() => {
       if (this.halted) return false;
-      this.journal.transition(
-        payout.id,
-        'submitting',
-        { createAttempts: payout.createAttempts + 1, lastCreateAt: startedAt },
-        { type: 'submit-start', detail: { reference: payout.merchantReference, attempt: payout.createAttempts + 1 } },
-        ['validated', 'queued'],
-      );
+      try {
+        this.journal.transition(
+          payout.id,
+          'submitting',
+          { createAttempts: payout.createAttempts + 1, lastCreateAt: startedAt },
+          { type: 'submit-start', detail: { reference: payout.merchantReference, attempt: payout.createAttempts + 1 } },
+          ['validated', 'queued'],
+        );
+      } catch (err) {
+        // Cancelled since this page was read (paybatch cancel, perhaps from another process): never sent.
+        if (err instanceof IllegalTransitionError && this.journal.getPayout(payout.id)?.status === 'cancelled') return false;
+        throw err;
+      }
       return true;
     });
     if (!started) return;
