@@ -62,6 +62,8 @@ export class BatchRunner {
   private stopReason: string | null = null;
   /** Set by a `hold` answer: nothing more is sent until the batch is approved. */
   private holdReason: string | null = null;
+  /** The batch seen cancelled: the creates still queued for it end without a request (polls go on). */
+  private cancelledBatch: string | null = null;
 
   constructor(private readonly ctx: RunnerContext) {}
 
@@ -92,7 +94,7 @@ export class BatchRunner {
       await Promise.all(
         page.map((p) =>
           rt.limit(async () => {
-            if (this.halted) return;
+            if (this.halted || this.cancelledBatch === batchId) return;
             await this.submitOne(rt, p);
             done++;
             this.ctx.onProgress?.({ batchId, phase: 'submit', done, total: toSend });
@@ -107,7 +109,8 @@ export class BatchRunner {
    * cancelled batch sends nothing more, and its rows not yet sent are cancelled.
    */
   private cancelled(batchId: string): boolean {
-    if (!this.journal.getBatch(batchId)?.cancelledAt) return false;
+    if (this.cancelledBatch !== batchId && !this.journal.getBatch(batchId)?.cancelledAt) return false;
+    this.cancelledBatch = batchId;
     cancelUnsent(this.journal, batchId);
     return true;
   }
@@ -185,9 +188,9 @@ export class BatchRunner {
       return;
     }
     const prepared = await this.prepareRow(rt, payout, request);
-    if (prepared !== 'ready' || this.halted) return;
+    if (prepared !== 'ready' || this.halted || this.cancelledBatch === payout.batchId) return;
     await rt.pacer.acquire();
-    if (this.halted) return;
+    if (this.halted || this.cancelledBatch === payout.batchId) return;
     const startedAt = Date.now();
     // Rule 2: `submitting` is committed, and durable, before the request leaves. The rows whose slots come up
     // within a few milliseconds share that commit (group commit); a stop or hold answered meanwhile is seen here,
@@ -204,7 +207,10 @@ export class BatchRunner {
         );
       } catch (err) {
         // Cancelled since this page was read (paybatch cancel, perhaps from another process): never sent.
-        if (err instanceof IllegalTransitionError && this.journal.getPayout(payout.id)?.status === 'cancelled') return false;
+        if (err instanceof IllegalTransitionError && this.journal.getPayout(payout.id)?.status === 'cancelled') {
+          this.cancelledBatch = payout.batchId;
+          return false;
+        }
         throw err;
       }
       return true;
@@ -383,6 +389,7 @@ export class BatchRunner {
     // One runner drives batches one after another: a stop belongs to the batch (and provider) that caused it.
     this.stopReason = null;
     this.holdReason = null;
+    this.cancelledBatch = null;
     for (;;) {
       // pollOnly: a held batch sends nothing, but payouts sent before the hold are still followed to the end.
       if (options.noWait) {
