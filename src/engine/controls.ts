@@ -61,8 +61,8 @@ export interface Releaser {
 }
 
 /**
- * `run --by NAME` (default the OS user); an inbox sheet: the console user who uploaded it, else the file's owner
- * (`owner`, read when it was claimed; else read now).
+ * `run --by NAME` (`named`; default the OS user); an inbox sheet: the console user who uploaded it, else the
+ * file's owner (`named`, read when it was claimed; else read now).
  */
 export function releaserOf(journal: Journal, sha256: string, filePath: string, origin: 'run' | 'inbox', named?: string): Releaser {
   if (origin === 'run') return { by: named?.trim() || osUser(), osUser: osUser() };
@@ -175,17 +175,18 @@ export async function followCancelled(engine: Engine, batch: BatchRecord): Promi
  * runner took to `submitting` meanwhile is left to it (guarded by status). Answers how many were cancelled.
  */
 export function cancelUnsent(journal: Journal, batchId: string): number {
-  const asked = journal.eventsOf({ batchId, type: CONTROL_EVENTS.cancelled }).at(-1)?.detail as ControlDetail | undefined;
-  const errorMessage = asked ? `cancelled before it was sent: ${asked.note ?? ''} (by ${asked.by})` : 'cancelled before it was sent';
   let cancelled = 0;
+  let errorMessage: string | undefined;
   for (;;) {
     const page = journal.payoutsOf(batchId, ['validated', 'queued'], 1000);
     if (page.length === 0) return cancelled;
+    // Read only when there is something to cancel: a daemon asks on every pass while sent rows are followed.
+    errorMessage ??= cancelMessage(journal, batchId);
     const at = new Date().toISOString();
     journal.atomically(() => {
       for (const p of page) {
         try {
-          journal.transition(p.id, 'cancelled', { errorMessage, completedAt: at }, { type: 'payout-cancelled', detail: { by: asked?.by ?? null } }, ['validated', 'queued']);
+          journal.transition(p.id, 'cancelled', { errorMessage, completedAt: at }, { type: 'payout-cancelled' }, ['validated', 'queued']);
           cancelled++;
         } catch (err) {
           if (!(err instanceof IllegalTransitionError)) throw err;
@@ -193,6 +194,12 @@ export function cancelUnsent(journal: Journal, batchId: string): number {
       }
     });
   }
+}
+
+/** What a cancelled row's error_message says: why, and who cancelled it. */
+function cancelMessage(journal: Journal, batchId: string): string {
+  const asked = journal.eventsOf({ batchId, type: CONTROL_EVENTS.cancelled }).at(-1)?.detail as ControlDetail | undefined;
+  return asked ? `cancelled before it was sent: ${asked.note ?? ''} (by ${asked.by})` : 'cancelled before it was sent';
 }
 
 /** The payout `ref` names: its id (<batch>-<row>) or its merchant reference. */

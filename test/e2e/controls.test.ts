@@ -214,6 +214,9 @@ describe('cancel', () => {
     const recon = await readCsv(done.reports.reconciliation_csv!);
     expect(recon.find((l) => l.section === 'batch' && l.item === 'state')?.detail).toBe('cancelled');
 
+    // Final, so its sheet is archived like a completed one's (`run` copies it).
+    expect(fs.readdirSync(path.join(work, 'archive', DateTime.utc().toFormat('yyyy-MM-dd')))).toContain('cancel-held.csv');
+
     const cancelled = batchEvents(work, held.id, 'batch-cancelled');
     expect(cancelled).toHaveLength(1);
     expect(cancelled[0]!.detail).toMatchObject({ by: 'ops', osUser: osUser(), via: 'cli', note: 'wrong file: sent twice by HR' });
