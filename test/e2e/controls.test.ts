@@ -233,6 +233,39 @@ describe('cancel', () => {
     expect(await createRequests(refs)).toEqual([0, 0, 0]);
   }, 90_000);
 
+  it('a batch the provider held mid-run (balance): rows never sent are cancelled, the one sent is followed to its end, then the batch is cancelled', async () => {
+    // A Yuansfer account with funds for one 10.00 payout, which settles slowly: held with that payout still open.
+    const yuansfer = await startSandboxProcess('yuansfer', writeJson(path.join(dir, 'yuansfer-sandbox.json'), sandboxConfig({ yuansfer: { balances: { USD: '15.00' }, settleAfterSeconds: 3 } })));
+    try {
+      const work = path.join(dir, 'cancel-provider-held-work');
+      const cfg = writeJson(
+        path.join(dir, 'cancel-provider-held.json'),
+        paybatchConfig(work, { yuansfer: { url: yuansfer.url, block: { rate: { perSecond: 50, concurrency: 1 } } } }, { balanceCheck: false, duplicateWindowDays: 0 }),
+      );
+      const refs = [1, 2, 3].map((i) => refFor('yuansfer', 'CPH', i));
+      const file = path.join(dir, 'cancel-provider-held.csv');
+      fs.writeFileSync(file, providerSheet('yuansfer', refs.map((ref) => ({ ref, amount: '10.00' }))));
+      const held = only(await runCli(['run', file, '--no-wait', '--config', cfg, '--json']));
+      expect(held).toMatchObject({ state: 'held', counts: { pending: 3 } });
+
+      const cancel = await runCli(['cancel', held.id, '--by', 'ops', '--note', 'account not funded this week', '--config', cfg, '--json']);
+      expect(cancel.code, cancel.stderr).toBe(1);
+      // The payout sent before the hold may exist: it is followed, not abandoned (nothing more is sent meanwhile).
+      expect(only(cancel)).toMatchObject({ state: 'polling', counts: { cancelled: 2, pending: 1 } });
+      expect(only(cancel).notes.join(' ')).toMatch(/nothing more is sent; the rows already sent go on to their final status/);
+
+      const go = await runCli(['run-once', '--config', cfg, '--json']);
+      expect(go.code, go.stderr).toBe(1);
+      const done = only(go);
+      expect(done).toMatchObject({ id: held.id, state: 'cancelled', counts: { succeeded: 1, cancelled: 2, pending: 0 } });
+      expect((await readCsv(done.reports.results_csv!)).map((x) => x.payout_status)).toEqual(['succeeded', 'cancelled', 'cancelled']);
+      const created = ((await sandboxStats(yuansfer.url)) as unknown as { created: Record<string, number> }).created;
+      expect(refs.map((ref) => created[ref] ?? 0)).toEqual([1, 0, 0]);
+    } finally {
+      await yuansfer.stop();
+    }
+  }, 120_000);
+
   it('a completed batch cannot be cancelled (exit 2, nothing changes)', async () => {
     const { cfg } = setup('cancel-completed', {});
     const { file } = sheet('cancel-completed.csv', 'CC', 1);
