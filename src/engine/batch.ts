@@ -208,8 +208,9 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
     }
     // A batch cancelled while rows were out ends cancelled once the last of them is final.
     const ended = batch.cancelledAt ? 'cancelled' : 'completed';
-    journal.updateBatch(batchId, { state: ended, completedAt: new Date().toISOString(), balances }, { type: ended === 'cancelled' ? CANCEL_COMPLETED : 'batch-completed' });
-    await archiveSheet(engine, journal.getBatch(batchId)!);
+    // Guarded: a cancel from another process may have ended it meanwhile (and archives its sheet itself).
+    if (journal.updateBatch(batchId, { state: ended, completedAt: new Date().toISOString(), balances }, { type: ended === 'cancelled' ? CANCEL_COMPLETED : 'batch-completed' }, [batch.state]))
+      await archiveSheet(engine, journal.getBatch(batchId)!);
   }
   batch = journal.getBatch(batchId)!;
   const signature = `${batch.state}:${JSON.stringify(journal.counts(batchId))}`;
