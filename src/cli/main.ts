@@ -50,6 +50,7 @@ program
   .option('--provider <id>', 'provider (overrides the config)')
   .option('--dry-run', 'validate and show what would be sent; send and journal nothing')
   .option('--no-wait', 'submit, then exit without waiting for final statuses')
+  .option('--by <name>', 'who releases the sheet (default: the OS user); with four eyes, someone else approves it')
   .action(async (files: string[], _o, cmd: Command) => done(await runCommand(files, cmd.optsWithGlobals())));
 
 program

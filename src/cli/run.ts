@@ -10,9 +10,12 @@ import { UsageError } from './errors.ts';
 export interface RunOptions extends GlobalOptions {
   dryRun?: boolean;
   wait?: boolean;
+  /** Who releases the sheets (four eyes); default the OS user. */
+  by?: string;
 }
 
 export async function runCommand(files: string[], options: RunOptions): Promise<number> {
+  if (options.by !== undefined && !options.by.trim()) throw new UsageError('--by needs a name: who releases the sheet (leave it out for the OS user)');
   for (const f of files) {
     const problem = notASheetFile(f);
     if (problem) throw new UsageError(problem);
@@ -28,7 +31,7 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
     const recovered = opened.engine.journal.recoverInFlight();
     if (recovered) opened.log.warn(`${recovered} payout(s) were in flight when paybatch last stopped: they will be checked with the provider before anything else`);
     const summaries: BatchSummary[] = [];
-    for (const f of files) summaries.push(await processFile(opened.engine, path.resolve(f), { origin: 'run', noWait: options.wait === false }));
+    for (const f of files) summaries.push(await processFile(opened.engine, path.resolve(f), { origin: 'run', noWait: options.wait === false, releasedBy: options.by }));
     opened.progress.stop();
     printSummaries(summaries, options.json);
     return exitCodeFor(summaries);

@@ -2,6 +2,7 @@
 // changed after it was read.
 import fs from 'node:fs';
 import path from 'node:path';
+import { DateTime } from 'luxon';
 import type { BatchRecord } from '../journal/store.ts';
 import { archiveDir, copyFile, errorsFileBeside, isInside, moveFile, tidyProcessing, workFolders } from '../intake/folders.ts';
 import { changedSince } from '../intake/identity.ts';
@@ -46,7 +47,9 @@ export async function archiveSheet(engine: Engine, batch: BatchRecord, options: 
     log.error('sheet changed after it was read: kept in rejected/, not archived', { batchId: batch.id, file: batch.fileName, paid: c.succeeded, rows: batch.rowCount, now });
     return;
   }
-  const target = moving ? moveFile(source, archiveDir(folders), batch.fileName) : copyFile(source, archiveDir(folders), batch.fileName);
+  // archive/YYYY-MM-DD is the day of the configured timezone (DESIGN §12), the day finance knows the batch by.
+  const dated = archiveDir(folders, DateTime.now().setZone(engine.config.timezone));
+  const target = moving ? moveFile(source, dated, batch.fileName) : copyFile(source, dated, batch.fileName);
   if (moving) tidyProcessing(folders, source);
   journal.updateBatch(batch.id, { archivedPath: target }, { type: 'batch-archived', detail: { path: target } });
 }

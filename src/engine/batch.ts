@@ -11,6 +11,7 @@ import { openSheet } from '../sheet/open.ts';
 import { SheetError } from '../sheet/types.ts';
 import { fileProblem, sheetProblem } from '../validate/problem.ts';
 import { archiveSheet } from './archive.ts';
+import { CANCEL_COMPLETED, followCancelled, releaserOf } from './controls.ts';
 import type { Engine } from './engine.ts';
 import { ingestSheet } from './ingest.ts';
 import { finishRejected, rejectWholeFile, type SheetOrigin } from './rejection.ts';
@@ -39,6 +40,8 @@ export interface FileOptions {
   noWait?: boolean;
   /** Stop waiting for settlement at this time (epoch ms). */
   until?: number;
+  /** Who releases the sheet (four eyes): `run --by` (default the OS user); for the inbox, the file's owner. */
+  releasedBy?: string;
 }
 
 /** Sheets from this size on are journaled from a worker thread (about 40,000 rows). */
@@ -97,9 +100,13 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
   }
 
   const batchId = newBatchId(journal, sha256);
+  const releaser = releaserOf(journal, sha256, filePath, options.origin, options.releasedBy);
   let batch;
   try {
-    batch = journal.createBatch({ id: batchId, fileName: name, fileSha256: sha256, fileBytes: bytes, provider: providerId, sourcePath: filePath, format: sheet.format });
+    batch = journal.createBatch({
+      id: batchId, fileName: name, fileSha256: sha256, fileBytes: bytes, provider: providerId, sourcePath: filePath, format: sheet.format,
+      releasedBy: releaser.by, releasedOsUser: releaser.osUser,
+    });
   } catch (err) {
     // A shared journal: another machine recorded the same bytes a moment earlier. It is that batch.
     const other = journal.findBatchBySha(sha256);
@@ -141,7 +148,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     batch = journal.getBatch(batchId)!;
     return summarize(engine, batch, [`run "paybatch approve ${batchId}" to release it`]);
   }
-  journal.updateBatch(batchId, { state: 'submitting' });
+  journal.updateBatch(batchId, { state: 'submitting', releasedAt: new Date().toISOString() });
   return resumeBatch(engine, batchId, { ...options, name });
 }
 
@@ -172,6 +179,11 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
   if (!batch) throw new Error(`no batch ${batchId}`);
   // received: still being read (by another process of a shared journal): nothing is sent from a partial batch.
   if (batch.state === 'rejected' || batch.state === 'received') return summarize(engine, batch);
+  if (batch.cancelledAt && batch.state !== 'cancelled') {
+    // Cancelled (perhaps by another process): rows a hold or an unreachable provider put back are cancelled too.
+    await followCancelled(engine, batch);
+    batch = journal.getBatch(batchId)!;
+  }
   if (batch.state === 'held') return followHeld(engine, batchId, options);
   const runtime = await engine.runtimes.get(batch.provider);
   const notes: string[] = [];
@@ -194,7 +206,7 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
     }
   }
   batch = journal.getBatch(batchId)!;
-  if (engine.runner.openCount(batchId) === 0 && batch.state !== 'completed') {
+  if (engine.runner.openCount(batchId) === 0 && batch.state !== 'completed' && batch.state !== 'cancelled') {
     const balances = batch.balances.slice();
     if (runtime.adapter.balance) {
       for (const b of balances) {
@@ -206,8 +218,11 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
         }
       }
     }
-    journal.updateBatch(batchId, { state: 'completed', completedAt: new Date().toISOString(), balances }, { type: 'batch-completed' });
-    await archiveSheet(engine, journal.getBatch(batchId)!, { ranHere: options.origin === 'run' });
+    // A batch cancelled while rows were out ends cancelled once the last of them is final.
+    const ended = batch.cancelledAt ? 'cancelled' : 'completed';
+    // Guarded: a cancel from another process (or another process of a shared journal) may have ended it meanwhile.
+    if (journal.updateBatch(batchId, { state: ended, completedAt: new Date().toISOString(), balances }, { type: ended === 'cancelled' ? CANCEL_COMPLETED : 'batch-completed' }, [batch.state]))
+      await archiveSheet(engine, journal.getBatch(batchId)!, { ranHere: options.origin === 'run' });
   }
   batch = journal.getBatch(batchId)!;
   const signature = `${batch.state}:${JSON.stringify(journal.counts(batchId))}`;

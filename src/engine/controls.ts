@@ -3,7 +3,9 @@
 // eyes, wrong state) is the same wherever it is asked; each action is journaled with who, the OS user, when
 // and why, and the reconciliation prints it (its "approvals" section reads these events).
 import os from 'node:os';
-import type { BatchRecord, PayoutRecord } from '../journal/store.ts';
+import { fileOwner } from '../intake/owner.ts';
+import { IllegalTransitionError, type BatchRecord, type BatchState, type Journal, type PayoutRecord } from '../journal/store.ts';
+import { archiveSheet } from './archive.ts';
 import type { Engine } from './engine.ts';
 import { reportOptions, writeReportsFor } from './reporting.ts';
 
@@ -23,6 +25,12 @@ export class ControlRefused extends Error {
 /** The event types of the "approvals" section; their detail is ControlDetail. */
 export const CONTROL_EVENTS = { approved: 'batch-approved', cancelled: 'batch-cancelled', resolved: 'resolved-manually' } as const;
 
+/** An approval four eyes refused (nothing approved, so not among CONTROL_EVENTS); its detail is ControlDetail. */
+export const APPROVAL_REFUSED = 'batch-approval-refused';
+
+/** A cancelled batch whose last open row became final: its state is now `cancelled`. */
+export const CANCEL_COMPLETED = 'batch-cancel-completed';
+
 /** What each control event's detail holds. */
 export interface ControlDetail {
   by: string;
@@ -34,6 +42,35 @@ export interface ControlDetail {
   as?: 'succeeded' | 'failed';
   payoutId?: string;
   reference?: string | null;
+  /** A refused approval: why, and who released the batch. */
+  reason?: string;
+  releasedBy?: string | null;
+  releasedOsUser?: string | null;
+}
+
+/**
+ * The journal meta key the console sets (claimMeta, value: the signed-in user's name) before it drops an upload
+ * into the inbox: that user, not the file's owner, released the sheet.
+ */
+export const uploaderKey = (sha256: string): string => `uploader:${sha256}`;
+
+/** Who released a sheet (DESIGN §12): a name and, when a person's own OS account did it, that OS user. */
+export interface Releaser {
+  by: string;
+  osUser: string | null;
+}
+
+/**
+ * `run --by NAME` (`named`; default the OS user); an inbox sheet: the console user who uploaded it, else the
+ * file's owner (`named`, read when it was claimed; else read now).
+ */
+export function releaserOf(journal: Journal, sha256: string, filePath: string, origin: 'run' | 'inbox', named?: string): Releaser {
+  if (origin === 'run') return { by: named?.trim() || osUser(), osUser: osUser() };
+  const uploader = journal.getMeta(uploaderKey(sha256));
+  // The file's owner is then the console's service account, which every console approver shares: not a person.
+  if (uploader) return { by: uploader, osUser: null };
+  const owner = named ?? fileOwner(filePath);
+  return { by: owner, osUser: owner };
 }
 
 export function osUser(): string {
@@ -52,25 +89,117 @@ function batchOf(engine: Engine, batchId: string): BatchRecord {
   return batch;
 }
 
-/** Releases a held batch (one approval releases it). Throws ControlRefused when it is not held. */
+const sameName = (a: string | null, b: string | null) => a !== null && b !== null && a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/** Four eyes: the refusal when the approver (its name or OS user) is the person who released the batch. */
+function fourEyesRefusal(batch: BatchRecord, actor: Actor): string | undefined {
+  const releaser = [batch.releasedBy, batch.releasedOsUser];
+  if (![actor.by, actor.osUser].some((name) => releaser.some((r) => sameName(name, r)))) return undefined;
+  const approver = actor.via === 'cli' ? `${actor.by} (OS user ${actor.osUser})` : actor.by;
+  const released = batch.releasedOsUser ? `${batch.releasedBy} (OS user ${batch.releasedOsUser})` : batch.releasedBy;
+  return `four eyes (approval.fourEyes): ${approver} cannot approve batch ${batch.id}, released by ${released}; another person must approve it`;
+}
+
+/** Releases a held batch (one approval releases it). Throws ControlRefused when it is not held, or four eyes refuse. */
 export async function approveBatch(engine: Engine, batchId: string, actor: Actor, note?: string): Promise<BatchRecord> {
   const { journal, config, log } = engine;
   const batch = batchOf(engine, batchId);
   if (batch.state !== 'held') throw new ControlRefused(`batch ${batchId} is ${batch.state}, not held: nothing to approve`);
+  if (batch.cancelledAt) throw new ControlRefused(`batch ${batchId} was cancelled at ${batch.cancelledAt}: nothing to approve`);
   const detail: ControlDetail = { by: actor.by, osUser: actor.osUser, via: actor.via, note: note?.trim() || null, holdReason: batch.holdReason };
-  const changed = journal.updateBatch(batchId, { state: 'submitting', approvedAt: new Date().toISOString() }, { type: CONTROL_EVENTS.approved, detail }, ['held']);
+  const refusal = config.approval.fourEyes ? fourEyesRefusal(batch, actor) : undefined;
+  if (refusal) {
+    journal.event(APPROVAL_REFUSED, batchId, null, batch.state, batch.state, { ...detail, reason: refusal, releasedBy: batch.releasedBy, releasedOsUser: batch.releasedOsUser } satisfies ControlDetail);
+    log.warn('approval refused: four eyes', { batchId, by: actor.by, osUser: actor.osUser, via: actor.via, releasedBy: batch.releasedBy, releasedOsUser: batch.releasedOsUser });
+    throw new ControlRefused(refusal);
+  }
+  const at = new Date().toISOString();
+  // releasedAt stays the first release's (a batch held again mid-run counts towards the day it was released).
+  const changed = journal.updateBatch(batchId, { state: 'submitting', approvedAt: at, releasedAt: batch.releasedAt ?? at }, { type: CONTROL_EVENTS.approved, detail }, ['held']);
   if (!changed) throw new ControlRefused(`batch ${batchId} changed meanwhile (now ${journal.getBatch(batchId)?.state}): nothing approved`);
   log.info('batch approved', { batchId, by: actor.by, osUser: actor.osUser, via: actor.via });
   await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
   return journal.getBatch(batchId)!;
 }
 
-/** Stops a batch: rows never sent become `cancelled`; rows already sent go on to their final status. */
+/** Batches a cancel can stop: waiting for approval, or with rows to send or to follow. */
+const CANCELLABLE: readonly BatchState[] = ['held', 'submitting', 'polling', 'stopped'];
+
+const NOT_CANCELLABLE: Partial<Record<BatchState, string>> = {
+  received: 'it is still being read; cancel it once it is held or sending',
+  rejected: 'it was rejected: nothing of it was sent',
+  completed: 'it is completed: no row is left to stop',
+  cancelled: 'it is already cancelled',
+};
+
+/**
+ * Stops a batch: rows never sent become `cancelled`; rows already sent go on to their final status (a payout
+ * that may exist is never abandoned). The batch is `cancelled` at once when none is open, else once the last one
+ * is final (resumeBatch); from now on no process sends anything more for it (the runner checks cancelledAt).
+ */
 export async function cancelBatch(engine: Engine, batchId: string, actor: Actor, note: string): Promise<BatchRecord> {
-  batchOf(engine, batchId);
-  void actor;
-  void note;
-  throw new ControlRefused('cancel is not available yet');
+  const { journal, config, log } = engine;
+  if (!note.trim()) throw new ControlRefused('a note is required: say why the batch is cancelled');
+  const batch = batchOf(engine, batchId);
+  if (batch.cancelledAt) throw new ControlRefused(`batch ${batchId} was already cancelled at ${batch.cancelledAt}; its rows already sent go on to their final status`);
+  if (!CANCELLABLE.includes(batch.state)) throw new ControlRefused(`batch ${batchId} cannot be cancelled: ${NOT_CANCELLABLE[batch.state] ?? `it is ${batch.state}`}`);
+  const detail: ControlDetail = { by: actor.by, osUser: actor.osUser, via: actor.via, note: note.trim() };
+  if (!journal.updateBatch(batchId, { cancelledAt: new Date().toISOString() }, { type: CONTROL_EVENTS.cancelled, detail }, CANCELLABLE))
+    throw new ControlRefused(`batch ${batchId} changed meanwhile (now ${journal.getBatch(batchId)?.state}): nothing cancelled`);
+  const cancelled = await followCancelled(engine, journal.getBatch(batchId)!);
+  log.info('batch cancelled', { batchId, by: actor.by, osUser: actor.osUser, via: actor.via, rowsCancelled: cancelled, state: journal.getBatch(batchId)!.state });
+  await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
+  return journal.getBatch(batchId)!;
+}
+
+/**
+ * What a cancel asks of a batch, wherever it is seen (cancelBatch, resumeBatch): rows not sent (again: a hold or
+ * an unreachable provider puts a row back in the queue) are cancelled; with no row open the batch ends
+ * `cancelled`, else a held or stopped one is only followed (polling) to its end. Answers how many rows it cancelled.
+ */
+export async function followCancelled(engine: Engine, batch: BatchRecord): Promise<number> {
+  const { journal } = engine;
+  const cancelled = cancelUnsent(journal, batch.id);
+  if (engine.runner.openCount(batch.id) === 0) {
+    // Nothing was sent, or all of it is final: nothing to wait for.
+    if (journal.updateBatch(batch.id, { state: 'cancelled', completedAt: new Date().toISOString() }, { type: CANCEL_COMPLETED }, CANCELLABLE))
+      await archiveSheet(engine, journal.getBatch(batch.id)!);
+  } else if (batch.state === 'held' || batch.state === 'stopped') {
+    journal.updateBatch(batch.id, { state: 'polling' }, undefined, ['held', 'stopped']);
+  }
+  return cancelled;
+}
+
+/**
+ * Rows of a cancelled batch never sent (validated, queued) become `cancelled`, a thousand per transaction. A row a
+ * runner took to `submitting` meanwhile is left to it (guarded by status). Answers how many were cancelled.
+ */
+export function cancelUnsent(journal: Journal, batchId: string): number {
+  let cancelled = 0;
+  let errorMessage: string | undefined;
+  for (;;) {
+    const page = journal.payoutsOf(batchId, ['validated', 'queued'], 1000);
+    if (page.length === 0) return cancelled;
+    // Read only when there is something to cancel: a daemon asks on every pass while sent rows are followed.
+    errorMessage ??= cancelMessage(journal, batchId);
+    const at = new Date().toISOString();
+    journal.atomically(() => {
+      for (const p of page) {
+        try {
+          journal.transition(p.id, 'cancelled', { errorMessage, completedAt: at }, { type: 'payout-cancelled' }, ['validated', 'queued']);
+          cancelled++;
+        } catch (err) {
+          if (!(err instanceof IllegalTransitionError)) throw err;
+        }
+      }
+    });
+  }
+}
+
+/** What a cancelled row's error_message says: why, and who cancelled it. */
+function cancelMessage(journal: Journal, batchId: string): string {
+  const asked = journal.eventsOf({ batchId, type: CONTROL_EVENTS.cancelled }).at(-1)?.detail as ControlDetail | undefined;
+  return asked ? `cancelled before it was sent: ${asked.note ?? ''} (by ${asked.by})` : 'cancelled before it was sent';
 }
 
 /** The payout `ref` names: its id (<batch>-<row>) or its merchant reference. */

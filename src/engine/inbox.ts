@@ -71,7 +71,8 @@ export async function resumeUnfinished(
       if (!engine.journal.discardUnsentBatch(id)) continue;
       if (batch.sourcePath && fs.existsSync(batch.sourcePath)) {
         const inProcessing = isInside(workFolders(engine.config.workDir).processing, batch.sourcePath);
-        out.push(await processFile(engine, batch.sourcePath, { origin: inProcessing ? 'inbox' : 'run', name: batch.fileName, provider: batch.provider, ...options }));
+        // Read again, it keeps the releaser it was read with (`run --by`, the file's owner).
+        out.push(await processFile(engine, batch.sourcePath, { origin: inProcessing ? 'inbox' : 'run', name: batch.fileName, provider: batch.provider, releasedBy: batch.releasedBy ?? undefined, ...options }));
       }
       continue;
     }
@@ -96,7 +97,7 @@ export async function recoverStranded(engine: Engine, options: { until?: number;
     // Shared journal: the same path on another machine names another sheet; the bytes decide.
     if (owner && engine.journal.claims && (await sha256File(file)).sha256 !== owner.fileSha256) owner = undefined;
     if (owner) {
-      if (owner.state === 'completed' && !owner.archivedPath) await archiveSheet(engine, owner);
+      if ((owner.state === 'completed' || owner.state === 'cancelled') && !owner.archivedPath) await archiveSheet(engine, owner);
       continue; // unfinished batches are resumed from the journal; held ones wait for approval
     }
     const provider = providerOfProcessing(folders, file);
@@ -152,7 +153,7 @@ export async function takeInboxFile(
   engine.journal.clearIntakeWait(path.relative(folders.root, file));
   engine.log.info('file claimed', { file: claimed.name, provider: claimed.provider ?? engine.config.provider });
   try {
-    return await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, until: options.until, noWait: options.noWait });
+    return await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, releasedBy: claimed.owner, until: options.until, noWait: options.noWait });
   } catch (err) {
     return quarantineUnlessJournaled(engine, claimed.path, claimed.name, err, path.dirname(file));
   }

@@ -1,6 +1,8 @@
 // The checks between the journal and the release of a batch, in the order processFile makes them: a sheet
 // that changed while it was read, or lacks the references it needs, is refused; rows the provider would
-// refuse become invalid; invalid rows may reject the file; limits, lookalike payments and the balance hold it.
+// refuse become invalid; invalid rows may reject the file; approval, limits, lookalike payments and the balance
+// hold it.
+import { DateTime } from 'luxon';
 import type { BatchRecord } from '../journal/store.ts';
 import { changedSince, describeIdentity, type ReadIdentity } from '../intake/identity.ts';
 import type { HeaderMatch } from '../sheet/headers.ts';
@@ -127,13 +129,15 @@ export function refuseForInvalidRows(check: ReleaseCheck, invalid: number, fileE
 }
 
 /**
- * Limits and the balance pre-check hold the batch until `paybatch approve` (DESIGN §5): answers the hold
- * reasons (none: it may go), and records the balances before on the batch.
+ * Approval, limits and the balance pre-check hold the batch until `paybatch approve` (DESIGN §5, §12): answers
+ * the hold reasons (none: it may go), and records the balances before on the batch.
  */
 export async function holdReasons(check: ReleaseCheck, runtime: ProviderRuntime, valid: number, overRowLimit: readonly number[]): Promise<string[]> {
   const { engine, batchId, providerId, live, match, totals } = check;
   const { journal, config, log } = engine;
   const holds: string[] = [];
+  // A batch with nothing to send releases nothing: there is nothing to approve.
+  if (config.approval.required === 'always' && valid > 0) holds.push('approval is required for every batch (approval.required: "always")');
   if (config.limits.maxRows !== undefined && valid > config.limits.maxRows) holds.push(`${valid} rows exceed limits.maxRows ${config.limits.maxRows}`);
   if (overRowLimit.length) holds.push(`row(s) ${overRowLimit.join(', ')} exceed limits.maxRowAmount`);
   for (const [cur, total] of totals) {
@@ -141,6 +145,7 @@ export async function holdReasons(check: ReleaseCheck, runtime: ProviderRuntime,
     const limit = text ? parseMoney(text, cur) : undefined;
     if (limit?.ok && total > limit.minor) holds.push(`${cur} total ${fmt(total, cur)} exceeds limits.maxFileTotal ${text}`);
   }
+  if (valid > 0) holds.push(...dailyLimitReasons(check));
   // The same account paid the same amount lately (a corrected sheet under new references): a person decides.
   // Recorded for every batch of a live provider, so later batches find it whatever the window is now.
   if (live && valid > 0 && journal.recordFingerprints(batchId, identifierColumns(engine, batchId, match)) > 0 && config.duplicateWindowDays > 0) {
@@ -163,6 +168,32 @@ export async function holdReasons(check: ReleaseCheck, runtime: ProviderRuntime,
   }
   if (balances.length) journal.updateBatch(batchId, { balances });
   return holds;
+}
+
+/**
+ * limits.maxDailyTotal: what this provider's batches released today (the calendar day of `timezone`) and this
+ * batch's total together may not exceed the currency's limit.
+ */
+function dailyLimitReasons(check: ReleaseCheck): string[] {
+  const { engine: { journal, config }, providerId, totals } = check;
+  const limited = [...totals].filter(([cur, total]) => total > 0n && config.limits.maxDailyTotal[cur] !== undefined);
+  if (!limited.length) return [];
+  const day = DateTime.now().setZone(config.timezone).startOf('day');
+  const released = new Map(
+    journal.releasedTotals(providerId, day.toJSDate().toISOString(), day.plus({ days: 1 }).toJSDate().toISOString()).map((t) => [t.currency, t.amountMinor]),
+  );
+  const reasons: string[] = [];
+  for (const [cur, total] of limited) {
+    const text = config.limits.maxDailyTotal[cur]!;
+    const limit = parseMoney(text, cur);
+    const soFar = released.get(cur) ?? 0n;
+    if (limit.ok && soFar + total > limit.minor)
+      reasons.push(
+        `${cur} released today (${day.toFormat('yyyy-MM-dd')} ${config.timezone}) for ${providerId}: ${fmt(soFar, cur)} so far, ` +
+          `with this batch's ${fmt(total, cur)} it would exceed limits.maxDailyTotal ${text}`,
+      );
+  }
+  return reasons;
 }
 
 /** Columns that say who is paid, besides the account and card numbers the batch masks. */

@@ -5,6 +5,7 @@ import type { Journal, PayoutRecord } from '../journal/store.ts';
 import { IllegalTransitionError, OPEN_STATUSES } from '../journal/store.ts';
 import type { Logger } from '../log.ts';
 import type { PayoutRequest, QueryOutcome, SubmitOutcome } from '../providers/types.ts';
+import { cancelUnsent } from './controls.ts';
 import { crashAt, crashPointArmed } from './crash.ts';
 import { toRequest } from './request.ts';
 import { applyQueryOutcome, terminalPatch } from './query-outcome.ts';
@@ -66,6 +67,8 @@ export class BatchRunner {
   private holdReason: string | null = null;
   /** Set on SIGTERM: no create starts any more (drain). */
   private draining = false;
+  /** The batch seen cancelled: the creates still queued for it end without a request (polls go on). */
+  private cancelledBatch: string | null = null;
 
   constructor(private readonly ctx: RunnerContext) {}
 
@@ -87,6 +90,7 @@ export class BatchRunner {
     for (;;) {
       this.throwIfHalted();
       if (this.draining) return done;
+      if (this.cancelled(batchId)) return done;
       const now = Date.now();
       const ready = claims ? claims.claim(batchId, SENDABLE, CREATE_PAGE) : this.journal.payoutsOf(batchId, SENDABLE, CREATE_PAGE);
       const page = ready.filter((p) => (this.retryAt.get(p.id)?.at ?? 0) <= now);
@@ -101,7 +105,7 @@ export class BatchRunner {
       await Promise.all(
         page.map((p) =>
           rt.limit(async () => {
-            if (this.halted || this.draining) return;
+            if (this.halted || this.draining || this.cancelledBatch === batchId) return;
             await this.submitOne(rt, p);
             done++;
             this.ctx.onProgress?.({ batchId, phase: 'submit', done, total: toSend });
@@ -117,6 +121,17 @@ export class BatchRunner {
    */
   drain(): void {
     this.draining = true;
+  }
+
+  /**
+   * `paybatch cancel`, perhaps from another process, is read from the journal before each page of creates: a
+   * cancelled batch sends nothing more, and its rows not yet sent are cancelled.
+   */
+  private cancelled(batchId: string): boolean {
+    if (this.cancelledBatch !== batchId && !this.journal.getBatch(batchId)?.cancelledAt) return false;
+    this.cancelledBatch = batchId;
+    cancelUnsent(this.journal, batchId);
+    return true;
   }
 
   /** A stop or a hold: no further create may start. */
@@ -192,22 +207,31 @@ export class BatchRunner {
       return;
     }
     const prepared = await this.prepareRow(rt, payout, request);
-    if (prepared !== 'ready' || this.halted) return;
+    if (prepared !== 'ready' || this.halted || this.cancelledBatch === payout.batchId) return;
     await rt.pacer.acquire();
-    if (this.halted || this.draining) return;
+    if (this.halted || this.draining || this.cancelledBatch === payout.batchId) return;
     const startedAt = Date.now();
     // Rule 2: `submitting` is committed, and durable, before the request leaves. The rows whose slots come up
     // within a few milliseconds share that commit (group commit); a stop or hold answered meanwhile is seen here,
     // in commit order, so no create starts after it.
     const started = await this.journal.later(() => {
       if (this.halted || this.draining) return false;
-      this.journal.transition(
-        payout.id,
-        'submitting',
-        { createAttempts: payout.createAttempts + 1, lastCreateAt: startedAt },
-        { type: 'submit-start', detail: { reference: payout.merchantReference, attempt: payout.createAttempts + 1 } },
-        ['validated', 'queued'],
-      );
+      try {
+        this.journal.transition(
+          payout.id,
+          'submitting',
+          { createAttempts: payout.createAttempts + 1, lastCreateAt: startedAt },
+          { type: 'submit-start', detail: { reference: payout.merchantReference, attempt: payout.createAttempts + 1 } },
+          ['validated', 'queued'],
+        );
+      } catch (err) {
+        // Cancelled since this page was read (paybatch cancel, perhaps from another process): never sent.
+        if (err instanceof IllegalTransitionError && this.journal.getPayout(payout.id)?.status === 'cancelled') {
+          this.cancelledBatch = payout.batchId;
+          return false;
+        }
+        throw err;
+      }
       return true;
     });
     if (!started) return;
@@ -386,6 +410,7 @@ export class BatchRunner {
     // One runner drives batches one after another: a stop belongs to the batch (and provider) that caused it.
     this.stopReason = null;
     this.holdReason = null;
+    this.cancelledBatch = null;
     for (;;) {
       // pollOnly: a held batch sends nothing, but payouts sent before the hold are still followed to the end.
       if (options.noWait) {

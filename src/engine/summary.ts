@@ -54,6 +54,7 @@ export function summarize(engine: Engine, batch: BatchRecord, notes: string[] = 
     notes: [
       ...(batch.holdReason && batch.state === 'held' ? [`held: ${batch.holdReason}`] : []),
       ...(batch.stopReason && batch.state === 'stopped' ? [`stopped: ${batch.stopReason}`] : []),
+      ...(batch.cancelledAt && batch.state !== 'cancelled' ? [`cancelled at ${batch.cancelledAt}: nothing more is sent; the rows already sent go on to their final status`] : []),
       ...stored.map((n) => n.note),
       ...notes,
     ],
@@ -73,11 +74,15 @@ export function unreadableSummary(file: string, provider: string, errorsCsv: str
   };
 }
 
-/** DESIGN §8 exit codes over several batches: 2 unreadable, else 3 anything open, else 1 anything not paid, else 0. */
+/** DESIGN §8 exit codes over several batches: 2 unreadable, else 3 anything open, else 1 anything not paid (or cancelled), else 0. */
 export function exitCodeFor(summaries: BatchSummary[]): number {
   if (summaries.some((s) => s.unreadable || s.state === 'stopped')) return 2;
   if (summaries.some((s) => s.counts.pending > 0 || s.counts.needs_review > 0 || s.state === 'held')) return 3;
-  if (summaries.some((s) => s.state === 'rejected' || s.state === 'duplicate-file' || s.fileChanged || s.counts.failed + s.counts.reversed + s.counts.invalid + s.counts.duplicate > 0))
+  if (
+    summaries.some(
+      (s) => s.state === 'rejected' || s.state === 'duplicate-file' || s.state === 'cancelled' || s.fileChanged || s.counts.failed + s.counts.reversed + s.counts.invalid + s.counts.duplicate + s.counts.cancelled > 0,
+    )
+  )
     return 1;
   return 0;
 }

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isRegularFile, moveFile, processingDirFor, providerOfInbox, type WorkFolders } from './folders.ts';
+import { fileOwner } from './owner.ts';
 
 const SHEET = /\.(csv|txt|tsv|xlsx)$/i;
 
@@ -31,6 +32,8 @@ export interface Claimed {
   name: string;
   /** inbox/<provider>/ chooses the provider. */
   provider?: string;
+  /** Who owns the file as dropped (the releaser, for four eyes), read before the move: a copy across devices is ours. */
+  owner: string;
 }
 
 /**
@@ -46,8 +49,10 @@ export async function claimFile(folders: WorkFolders, file: string, stableSecond
   if (!(await isStable(file, stableSeconds))) return undefined;
   const provider = providerOfInbox(folders, file);
   let claimed: string;
+  let owner: string;
   try {
     if (!isRegularFile(file)) return undefined; // replaced while it was watched
+    owner = fileOwner(file);
     claimed = moveFile(file, processingDirFor(folders, provider), name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // another claimer won
@@ -58,7 +63,7 @@ export async function claimFile(folders: WorkFolders, file: string, stableSecond
   while (!(await isStable(claimed, Math.max(0.2, stableSeconds / 2)))) {
     if (!fs.existsSync(claimed)) return undefined;
   }
-  return { path: claimed, name, provider };
+  return { path: claimed, name, provider, owner };
 }
 
 /** Files in the inbox (and inbox/<provider>/) that may be taken. */

@@ -57,7 +57,8 @@ export function freePath(dir: string, name: string): string {
   return candidate;
 }
 
-export function archiveDir(folders: WorkFolders, at = DateTime.utc()): string {
+/** archive/YYYY-MM-DD of `at`'s own zone (the caller sets the configured timezone). */
+export function archiveDir(folders: WorkFolders, at: DateTime = DateTime.utc()): string {
   const dir = path.join(folders.archive, at.toFormat('yyyy-MM-dd'));
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;

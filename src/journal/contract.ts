@@ -50,9 +50,32 @@ export interface BatchRecord {
   updatedAt: string;
   completedAt: string | null;
   lastReversalCheckAt: number | null;
+  /**
+   * Who released the file (DESIGN §12, four eyes): the `run --by` name (default the OS user), the inbox file's
+   * owner, or the console user who uploaded it; null for batches journaled before it was recorded.
+   */
+  releasedBy: string | null;
+  /** The OS user that released it (`run`'s process user, the inbox file's owner); null for a console upload. */
+  releasedOsUser: string | null;
+  /**
+   * When the batch was released to be sent (ISO-8601 UTC): went to `submitting` without a hold, or was approved.
+   * Set once; what `releasedTotals` counts a batch's rows by. Null while held or never released.
+   */
+  releasedAt: string | null;
+  /**
+   * When `paybatch cancel` was asked (ISO-8601 UTC). From then on nothing more is sent for the batch; its state
+   * becomes `cancelled` once no row is open. Null: not cancelled.
+   */
+  cancelledAt: string | null;
 }
 
-export type NewBatch = Pick<BatchRecord, 'id' | 'fileName' | 'fileSha256' | 'fileBytes' | 'provider'> & { sourcePath: string; format: string };
+export type NewBatch = Pick<BatchRecord, 'id' | 'fileName' | 'fileSha256' | 'fileBytes' | 'provider'> & {
+  sourcePath: string;
+  format: string;
+  /** Stored as given; absent: null. */
+  releasedBy?: string | null;
+  releasedOsUser?: string | null;
+};
 
 export type BatchPatch = Partial<
   Pick<
@@ -72,6 +95,8 @@ export type BatchPatch = Partial<
     | 'archivedPath'
     | 'completedAt'
     | 'lastReversalCheckAt'
+    | 'releasedAt'
+    | 'cancelledAt'
   > & { reports: Record<string, string | null> }
 >;
 
@@ -355,6 +380,27 @@ export interface DuplicateChecks {
   paidLookalikes(batchId: string, sinceIso: string, limit: number): PaidLookalike[];
 }
 
+/** One currency's total of `releasedTotals`. */
+export interface ReleasedTotal {
+  currency: string;
+  amountMinor: bigint;
+}
+
+/** What was released to be paid, per provider and period: `limits.maxDailyTotal` (DESIGN §12) across batches. */
+export interface ReleaseLedger {
+  /**
+   * Per currency, the exact sum (bigint, minor units) of `amountMinor` over the rows of `provider`'s batches whose
+   * `releasedAt` is at or after `fromIso` and before `toIso` (ISO-8601 UTC instants as Date#toISOString writes
+   * them; the caller turns a calendar day of `timezone` into that window), counting every row that is paid or may
+   * still be: any status but `invalid`, `duplicate`, `cancelled` (never sent) and `failed` (the provider's definite
+   * no). Rows without an amount or currency are skipped; currencies without rows are left out. Sorted by
+   * currency. A batch not released (held, rejected, being read) has no `releasedAt` and counts for nothing. With a
+   * shared journal it answers for every process's batches. Asked once per batch before release: sum in the
+   * database or stream the rows, never load whole batches (a day may hold 100,000 rows).
+   */
+  releasedTotals(provider: string, fromIso: string, toIso: string): ReleasedTotal[];
+}
+
 /** One notification to send (DESIGN §12): recorded before it is sent, retried until delivered or given up. */
 export interface Delivery {
   /** The stable event id (X-Paybatch-Event-Id, the mail's Message-ID): one per event and channel. */
@@ -458,7 +504,8 @@ export interface Journal
     PayeeCache,
     CallbackDedupe,
     FolderRecords,
-    DuplicateChecks {
+    DuplicateChecks,
+    ReleaseLedger {
   /** Present only on a shared journal (see PayoutClaims). */
   readonly claims?: PayoutClaims;
   /** Idempotent. */

@@ -24,6 +24,7 @@ export type {
   ProcessRecord,
   PayoutPatch,
   PayoutRecord,
+  ReleasedTotal,
 } from './contract.ts';
 export { JournalError, LeaseLostError, payoutIdOf, splitPayoutId } from './contract.ts';
 export type { BatchState, PayoutStatus } from './states.ts';

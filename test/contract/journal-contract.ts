@@ -664,6 +664,63 @@ export function describeJournalContract(name: string, subject: JournalSubject): 
       });
     });
 
+    describe('controls: releaser, release time, cancel, what was released per day', () => {
+      it('a batch keeps who released it (name and OS user, each may be null), and when it was released and cancelled', async () => {
+        const { j, place } = await fresh();
+        const made = await j.createBatch({ id: 'b1', fileName: 'b1.csv', fileSha256: 's1', fileBytes: 1, provider: PROVIDER, sourcePath: '/in/b1.csv', format: 'csv', releasedBy: 'ana', releasedOsUser: 'ana.os' });
+        expect(made).toMatchObject({ releasedBy: 'ana', releasedOsUser: 'ana.os', releasedAt: null, cancelledAt: null });
+        const upload = await j.createBatch({ id: 'b2', fileName: 'b2.csv', fileSha256: 's2', fileBytes: 1, provider: PROVIDER, sourcePath: '/in/b2.csv', format: 'csv', releasedBy: 'maria', releasedOsUser: null });
+        expect(upload).toMatchObject({ releasedBy: 'maria', releasedOsUser: null });
+        const unnamed = await j.createBatch({ id: 'b3', fileName: 'b3.csv', fileSha256: 's3', fileBytes: 1, provider: PROVIDER, sourcePath: '/in/b3.csv', format: 'csv' });
+        expect(unnamed).toMatchObject({ releasedBy: null, releasedOsUser: null });
+        await j.updateBatch('b1', { state: 'submitting', releasedAt: '2026-11-21T10:00:00.000Z' });
+        await j.updateBatch('b1', { cancelledAt: '2026-11-21T10:05:00.000Z' }, { type: 'batch-cancelled', detail: { by: 'ops', note: 'wrong file' } });
+        const again = await open(place);
+        expect(await again.getBatch('b1')).toMatchObject({ state: 'submitting', releasedBy: 'ana', releasedOsUser: 'ana.os', releasedAt: '2026-11-21T10:00:00.000Z', cancelledAt: '2026-11-21T10:05:00.000Z' });
+        expect((await again.eventsOf({ batchId: 'b1', type: 'batch-cancelled' })).map((e) => e.detail)).toEqual([{ by: 'ops', note: 'wrong file' }]);
+      });
+
+      it('releasedTotals sums, per currency and exactly, the rows paid or maybe paid of batches released in [from, to), for one provider', async () => {
+        const { j } = await fresh();
+        const big = 9_007_199_254_740_993n; // beyond a float's exact integers
+        // b1: released inside the window, every status once.
+        await batch(j, 'b1', [row(2), row(3), row(4), row(5), row(6), row(7), row(8, { currency: 'USD', amountMinor: big }), row(9, { status: 'invalid' }), row(10, { amountMinor: null })]);
+        await walk(j, 'b1-3', ['submitting', 'submitted']);
+        await walk(j, 'b1-4', ['submitting', 'succeeded']);
+        await walk(j, 'b1-5', ['submitting', 'needs_review']);
+        await walk(j, 'b1-6', ['failed']);
+        await walk(j, 'b1-7', ['cancelled']);
+        await j.updateBatch('b1', { state: 'submitting', releasedAt: '2026-11-21T03:00:00.000Z' });
+        // b2: its reference R-2 is taken by b1, so that row is a duplicate; R-11 counts.
+        await batch(j, 'b2', [row(2), row(11)]);
+        await walk(j, 'b2-11', ['submitting', 'succeeded', 'reversed']);
+        await j.updateBatch('b2', { state: 'completed', releasedAt: '2026-11-22T02:59:59.999Z' });
+        // Not counted: held (never released), released on the window's end, another provider's.
+        await batch(j, 'b3', [row(12)]);
+        await j.updateBatch('b3', { state: 'held' });
+        await batch(j, 'b4', [row(13)]);
+        await j.updateBatch('b4', { state: 'submitting', releasedAt: '2026-11-22T03:00:00.000Z' });
+        await batch(j, 'b5', [row(14)], [], 'starpago');
+        await j.updateBatch('b5', { state: 'submitting', releasedAt: '2026-11-21T12:00:00.000Z' });
+
+        const from = '2026-11-21T03:00:00.000Z';
+        const to = '2026-11-22T03:00:00.000Z';
+        // ARS: rows 2 (validated), 3 (submitted), 4 (succeeded), 5 (needs_review) of b1, and 11 (reversed) of b2.
+        expect(await j.releasedTotals(PROVIDER, from, to)).toEqual([
+          { currency: 'ARS', amountMinor: 200n + 300n + 400n + 500n + 1100n },
+          { currency: 'USD', amountMinor: big },
+        ]);
+        expect(await j.releasedTotals('starpago', from, to)).toEqual([{ currency: 'ARS', amountMinor: 1400n }]);
+        expect(await j.releasedTotals(PROVIDER, to, '2026-11-23T03:00:00.000Z')).toEqual([{ currency: 'ARS', amountMinor: 1300n }]);
+        expect(await j.releasedTotals(PROVIDER, '2026-11-20T03:00:00.000Z', from)).toEqual([]);
+        expect(await j.releasedTotals('yuansfer', from, to)).toEqual([]);
+        // A released row that fails or is cancelled later frees its share of the day.
+        await walk(j, 'b1-2', ['cancelled']);
+        await j.transition('b1-3', 'failed', {}, { type: 'to-failed' });
+        expect((await j.releasedTotals(PROVIDER, from, to))[0]).toEqual({ currency: 'ARS', amountMinor: 400n + 500n + 1100n });
+      });
+    });
+
     describe('crash safety, as the API shows it', () => {
       it('submitting is committed before transition returns: another process sees it, and recovers it as unknown', async () => {
         const { j, place } = await fresh();

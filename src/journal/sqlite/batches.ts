@@ -49,10 +49,10 @@ export class SqliteBatches implements BatchStore {
     const at = now();
     this.db.transaction(() => {
       this.statement(
-          `INSERT INTO batches (id, file_name, file_sha256, file_bytes, provider, state, source_path, format, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?, ?)`,
+          `INSERT INTO batches (id, file_name, file_sha256, file_bytes, provider, state, source_path, format, released_by, released_os_user, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?)`,
         )
-        .run(b.id, b.fileName, b.fileSha256, b.fileBytes, b.provider, b.sourcePath, b.format, at, at);
+        .run(b.id, b.fileName, b.fileSha256, b.fileBytes, b.provider, b.sourcePath, b.format, b.releasedBy ?? null, b.releasedOsUser ?? null, at, at);
       this.audit.event('batch-received', b.id, null, null, 'received', { file: b.fileName, sha256: b.fileSha256 });
     })();
     return this.getBatch(b.id)!;

@@ -82,6 +82,10 @@ export function batchFromRow(r: Row): BatchRecord {
     updatedAt: r.updated_at as string,
     completedAt: (r.completed_at as string) ?? null,
     lastReversalCheckAt: (r.last_reversal_check_at as number) ?? null,
+    releasedBy: (r.released_by as string) ?? null,
+    releasedOsUser: (r.released_os_user as string) ?? null,
+    releasedAt: (r.released_at as string) ?? null,
+    cancelledAt: (r.cancelled_at as string) ?? null,
   };
 }
 
@@ -107,6 +111,8 @@ const BATCH_COLUMNS: Record<keyof BatchPatch, [column: string, toDb: (v: unknown
   archivedPath: ['archived_path', asIs],
   completedAt: ['completed_at', asIs],
   lastReversalCheckAt: ['last_reversal_check_at', asIs],
+  releasedAt: ['released_at', asIs],
+  cancelledAt: ['cancelled_at', asIs],
 };
 
 const PAYOUT_COLUMNS: Record<keyof PayoutPatch, [column: string, toDb: (v: unknown) => unknown]> = {

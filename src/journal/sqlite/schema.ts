@@ -154,4 +154,13 @@ export const migrations: string[] = [
   `
   ALTER TABLE batches ADD COLUMN usd_rates_json TEXT;
   `,
+  // 4: controls (DESIGN §12): who released the file (four eyes), when it was released (daily limits count
+  // batches by it), and when a cancel was asked (nothing more is sent from then on).
+  `
+  ALTER TABLE batches ADD COLUMN released_by TEXT;
+  ALTER TABLE batches ADD COLUMN released_os_user TEXT;
+  ALTER TABLE batches ADD COLUMN released_at TEXT;
+  ALTER TABLE batches ADD COLUMN cancelled_at TEXT;
+  CREATE INDEX batches_released ON batches(provider, released_at) WHERE released_at IS NOT NULL;
+  `,
 ];

@@ -11,6 +11,7 @@ import { SqliteFolderRecords } from './folder.ts';
 import { closeDatabase, openDatabase, type OpenedDatabase } from './open.ts';
 import { SqlitePayees } from './payees.ts';
 import { SqlitePayouts } from './payouts.ts';
+import { SqliteReleaseLedger } from './releases.ts';
 
 /**
  * Group commit: changes handed to `later` wait at most this long (or until this many are waiting) and are then
@@ -35,6 +36,7 @@ export class SqliteJournal implements Journal {
   private readonly payees: SqlitePayees;
   private readonly folder: SqliteFolderRecords;
   private readonly duplicates: SqliteDuplicateChecks;
+  private readonly releases: SqliteReleaseLedger;
 
   constructor(readonly file: string) {
     this.opened = openDatabase(file);
@@ -45,6 +47,7 @@ export class SqliteJournal implements Journal {
     this.payees = new SqlitePayees(db, this.audit);
     this.folder = new SqliteFolderRecords(db, this.audit);
     this.duplicates = new SqliteDuplicateChecks(db);
+    this.releases = new SqliteReleaseLedger(db);
   }
 
   /** No claims: the work-folder lock makes every row this process's (see PayoutClaims). */
@@ -180,6 +183,9 @@ export class SqliteJournal implements Journal {
   readonly recordFingerprints: Journal['recordFingerprints'] = (batchId, columns) => this.settled() && this.duplicates.recordFingerprints(batchId, columns);
   readonly validRowsWithEmptyCell: Journal['validRowsWithEmptyCell'] = (batchId, column) => this.settled() && this.duplicates.validRowsWithEmptyCell(batchId, column);
   readonly paidLookalikes: Journal['paidLookalikes'] = (batchId, sinceIso, limit) => this.settled() && this.duplicates.paidLookalikes(batchId, sinceIso, limit);
+
+  // ---- what was released (daily limits) ----
+  readonly releasedTotals: Journal['releasedTotals'] = (provider, fromIso, toIso) => this.settled() && this.releases.releasedTotals(provider, fromIso, toIso);
 }
 
 /** Opens (creating or migrating) the SQLite journal at `file`. */
