@@ -123,7 +123,7 @@ export async function archiveFinished(engine: Engine): Promise<void> {
   }
 }
 
-const FINAL_STATES: BatchState[] = ['completed'];
+const FINAL_STATES: BatchState[] = ['completed', 'cancelled'];
 
 /**
  * Takes one inbox file: claims it once it is completely written (undefined while it is not), then processes

@@ -115,7 +115,7 @@ export const REPORTS_ERROR_KEY = 'reports_error';
 /** Why the batch's reports are missing or incomplete, or null when the last write succeeded. */
 export function reportsProblem(batch: BatchRecord): string | null {
   if (batch.state === 'received') return null;
-  if (!batch.reports) return batch.state === 'completed' ? 'reports not written' : null;
+  if (!batch.reports) return batch.state === 'completed' || batch.state === 'cancelled' ? 'reports not written' : null;
   return batch.reports[REPORTS_ERROR_KEY] ?? null;
 }
 

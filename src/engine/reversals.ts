@@ -12,7 +12,7 @@ export async function checkReversals(engine: Engine, force = false): Promise<num
   const now = Date.now();
   let turned = 0;
   for (const batch of journal.listBatches()) {
-    if (batch.state !== 'completed' || !batch.completedAt) continue;
+    if ((batch.state !== 'completed' && batch.state !== 'cancelled') || !batch.completedAt) continue;
     if (now - Date.parse(batch.completedAt) > windowMs) continue;
     if (!force && batch.lastReversalCheckAt !== null && now - batch.lastReversalCheckAt < everyMs) continue;
     const runtime = await engine.runtimes.get(batch.provider);
