@@ -24,10 +24,6 @@ export class Session {
 
   constructor(private readonly bridge: Bridge) {}
 
-  get inTransaction(): boolean {
-    return this.depth > 0;
-  }
-
   /** Runs statements in order (stopping at the first that fails); `write`: refused once the lease is lost. */
   run(statements: Statement[], write: boolean): Result[] {
     const prefix = this.waiting.length ? this.waiting.join('; ') : null;

@@ -27,8 +27,11 @@ const types = {
   getTypeParser: (oid, format) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)),
 };
 
-/** @returns {pg.Client} */
-function connection(pipeline = false) {
+/**
+ * @param {boolean} pipeline the journal's connection sends a request's statements at once; the heartbeat's sends one
+ * @returns {pg.Client}
+ */
+function connection(pipeline) {
   const client = new pg.Client({
     pipeline,
     connectionString: data.url,
@@ -44,7 +47,7 @@ function connection(pipeline = false) {
 }
 
 const main = connection(true);
-const beat = connection();
+const beat = connection(false);
 let fenced = false;
 /** performance.now() of the last renewal the server confirmed; null until the process row exists. */
 let renewedAt = /** @type {number | null} */ (null);
@@ -59,7 +62,8 @@ const redact = (/** @type {string} */ text) => (password ? text.split(password).
 /** @param {unknown} err @returns {WorkerError} */
 function describe(err) {
   const e = /** @type {{ message?: string, code?: string }} */ (err ?? {});
-  const message = redact(String(e.message ?? err));
+  // One line: a server's message may span several.
+  const message = redact(String(e.message ?? err)).replace(/\s+/g, ' ');
   const code = typeof e.code === 'string' ? e.code : undefined;
   // SQLSTATE classes 08 (connection), 28 (authorization), 3D (no such database), 57P (server shutting down),
   // and system errors (ECONNREFUSED…) mean the server cannot be used, not that a statement was wrong.
