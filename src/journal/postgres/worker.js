@@ -129,17 +129,18 @@ async function handle(req) {
     case 'run': {
       if (req.write) await confirmLease();
       const refused = req.write && fenced;
-      // Pipelined: every statement is on the wire at once, one round trip to the server for the request. Sent in
-      // call order, the prefix (BEGIN, SAVEPOINT…) first; it runs even for a refused write, so the transaction
-      // is where the main thread counts it.
-      const sent = req.prefix ? [main.query(req.prefix)] : [];
-      if (!refused)
-        for (const s of req.statements) sent.push(main.query({ text: s.text, values: s.values, name: s.values ? preparedName(s.text) : undefined }));
+      // Pipelined: every statement is on the wire at once, one round trip to the server for the request. A refused
+      // write still runs its transaction control, so the transaction is where the main thread counts it.
+      // A transaction whose write was refused is not committed.
+      const sent = req.statements
+        .filter((s) => !refused || s.control)
+        .map((s) => (refused && s.text === 'COMMIT' ? { text: 'ROLLBACK' } : s))
+        .map((s) => main.query({ text: s.text, values: s.values, name: s.values?.length ? preparedName(s.text) : undefined }));
       const settled = await Promise.allSettled(sent);
       const failed = settled.find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
       if (refused) return { id: req.id, ok: false, error: LEASE_LOST };
-      const results = settled.slice(req.prefix ? 1 : 0).map((r) => {
+      const results = settled.map((r) => {
         const { rows, rowCount, command } = /** @type {PromiseFulfilledResult<pg.QueryResult>} */ (r).value;
         return { rows, rowCount: rowCount ?? 0, command };
       });
