@@ -104,7 +104,8 @@ const LEASE_LOST = { kind: 'lease-lost', message: 'this process lost its lease o
 
 /**
  * The journal's statements are a few dozen shapes run again and again: each is prepared once per connection
- * (parsed and planned once), which more than halves the server's time for a transition.
+ * (parsed and planned once), which about halved a transition's time here.
+ * @type {Map<string, string>}
  */
 const prepared = new Map();
 const MAX_PREPARED = 500;
@@ -130,8 +131,8 @@ async function handle(req) {
       if (req.write) await confirmLease();
       const refused = req.write && fenced;
       // Pipelined: every statement is on the wire at once, one round trip to the server for the request. A refused
-      // write still runs its transaction control, so the transaction is where the main thread counts it.
-      // A transaction whose write was refused is not committed.
+      // write still runs its transaction control, so the transaction is where the main thread counts it, except
+      // that its COMMIT becomes ROLLBACK: a transaction with a refused write is not committed in part.
       const sent = req.statements
         .filter((s) => !refused || s.control)
         .map((s) => (refused && s.text === 'COMMIT' ? { text: 'ROLLBACK' } : s))
