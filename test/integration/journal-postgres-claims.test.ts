@@ -135,6 +135,24 @@ describe('two processes on one PostgreSQL journal', () => {
     expect(survivor.claims!.processes().map((p) => p.holder)).toEqual([survivor.holder]);
   });
 
+  it('a transaction whose lease expires before its commit commits nothing', async () => {
+    const url = await freshDatabase();
+    const stalling = open(url, { leaseSeconds: 1, heartbeat: false });
+    const other = open(url);
+    batchOf(other, 'b1', 1);
+    const err = failure(() =>
+      stalling.atomically(() => {
+        stalling.transition('b1-2', 'queued', {}, { type: 'queued' });
+        blockThread(1500);
+        stalling.recordAttempt('b1-2', 'prepare', new Date().toISOString(), 'ready');
+      }),
+    );
+    expect(err).toBeInstanceOf(LeaseLostError);
+    expect(other.getPayout('b1-2')?.status).toBe('validated');
+    expect(other.attemptsOf('b1-2')).toEqual([]);
+    expect(other.eventsOf({ payoutId: 'b1-2' })).toEqual([]);
+  });
+
   it('a live process’s requests in flight are never recovered, even while its main thread is blocked', async () => {
     const url = await freshDatabase();
     const live = open(url, { leaseSeconds: 1 });

@@ -5,11 +5,12 @@ import { Params, type Session } from './session.ts';
 
 const detailOf = (detail: unknown) => (detail === undefined ? null : detailJson(detail));
 
+/** Events and attempts are written, never read back by the change that writes them: they ride with its next statement. */
 export class PostgresAudit implements AuditTrail {
   constructor(private readonly session: Session) {}
 
   event(type: string, batchId: string | null, payoutId: string | null, from: string | null, to: string | null, detail?: unknown): void {
-    this.session.write('INSERT INTO events (at, batch_id, payout_id, type, from_status, to_status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+    this.session.writeLater('INSERT INTO events (at, batch_id, payout_id, type, from_status, to_status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
       now(),
       batchId,
       payoutId,
@@ -21,7 +22,7 @@ export class PostgresAudit implements AuditTrail {
   }
 
   recordAttempt(payoutId: string, kind: AttemptKind, startedAt: string, outcome: string, detail?: unknown): void {
-    this.session.write('INSERT INTO attempts (payout_id, kind, started_at, finished_at, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)', [
+    this.session.writeLater('INSERT INTO attempts (payout_id, kind, started_at, finished_at, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)', [
       payoutId,
       kind,
       startedAt,

@@ -63,8 +63,10 @@ export const batchAssignments = (patch: BatchPatch, at: string, p: Params) => as
 
 export const payoutAssignments = (patch: PayoutPatch, at: string, p: Params) => assignments(patch, PAYOUT_COLUMNS, true, at, p);
 
-/** A payout's row as selected with its batch's `columns_json` (PAYOUT_SELECT). */
+/** Column maps by their JSON (a few batches at a time), so a page of rows parses its batch's map once. */
 const columnMaps = new Map<string, [string, number][]>();
+
+/** A payout's row as selected with its batch's `columns_json` (PAYOUT_SELECT). */
 export function payoutOf(r: Row): PayoutRecord {
   const text = (r.columns_json as string | null) ?? '[]';
   let columns = columnMaps.get(text);

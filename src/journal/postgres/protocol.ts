@@ -17,16 +17,18 @@ export interface WorkerData {
 export interface Statement {
   text: string;
   values?: unknown[];
+  /** Transaction control (BEGIN, SAVEPOINT…): run even in front of a write that is refused. */
+  control?: boolean;
 }
 
 export type RequestBody =
   /** Connects both connections. */
   | { type: 'open' }
   /**
-   * `prefix` (transaction control without parameters: BEGIN, SAVEPOINT…, one simple query) then each statement,
-   * stopping at the first error. `write`: refused once the lease was lost.
+   * The statements, pipelined in order; answers every result, or the first error. `write`: refused once the lease
+   * was lost (then only the control statements run).
    */
-  | { type: 'run'; prefix: string | null; statements: Statement[]; write: boolean }
+  | { type: 'run'; statements: Statement[]; write: boolean }
   /** Renews the lease now, and starts the heartbeat (after the process row is written). */
   | { type: 'renew' }
   /** Ends both connections. */
