@@ -4,7 +4,7 @@
 // and why, and the reconciliation prints it (its "approvals" section reads these events).
 import os from 'node:os';
 import { fileOwner } from '../intake/owner.ts';
-import { IllegalTransitionError, type BatchRecord, type BatchState, type Journal, type PayoutRecord } from '../journal/store.ts';
+import { IllegalTransitionError, LeaseLostError, type BatchRecord, type BatchState, type Journal, type PayoutRecord } from '../journal/store.ts';
 import { archiveSheet } from './archive.ts';
 import type { Engine } from './engine.ts';
 import { reportOptions, writeReportsFor } from './reporting.ts';
@@ -183,16 +183,21 @@ export function cancelUnsent(journal: Journal, batchId: string): number {
     // Read only when there is something to cancel: a daemon asks on every pass while sent rows are followed.
     errorMessage ??= cancelMessage(journal, batchId);
     const at = new Date().toISOString();
+    let here = 0;
     journal.atomically(() => {
       for (const p of page) {
         try {
           journal.transition(p.id, 'cancelled', { errorMessage, completedAt: at }, { type: 'payout-cancelled' }, ['validated', 'queued']);
-          cancelled++;
+          here++;
         } catch (err) {
-          if (!(err instanceof IllegalTransitionError)) throw err;
+          // Sent meanwhile (the status guard), or claimed by another live process of a shared journal: that
+          // process's runner sees the cancel before its next create and cancels the row itself.
+          if (!(err instanceof IllegalTransitionError) && !(err instanceof LeaseLostError)) throw err;
         }
       }
     });
+    cancelled += here;
+    if (here === 0) return cancelled;
   }
 }
 
