@@ -6,6 +6,7 @@ import type { BulkRowWriter, Journal } from '../contract.ts';
 import { SqliteAudit } from './audit.ts';
 import { SqliteBatches } from './batches.ts';
 import { BulkWriter } from './bulk-writer.ts';
+import { SqliteDeliveries } from './deliveries.ts';
 import { SqliteDuplicateChecks } from './fingerprints.ts';
 import { SqliteFolderRecords } from './folder.ts';
 import { closeDatabase, openDatabase, type OpenedDatabase } from './open.ts';
@@ -35,6 +36,7 @@ export class SqliteJournal implements Journal {
   private readonly payees: SqlitePayees;
   private readonly folder: SqliteFolderRecords;
   private readonly duplicates: SqliteDuplicateChecks;
+  private readonly deliveries: SqliteDeliveries;
 
   constructor(readonly file: string) {
     this.opened = openDatabase(file);
@@ -45,6 +47,7 @@ export class SqliteJournal implements Journal {
     this.payees = new SqlitePayees(db, this.audit);
     this.folder = new SqliteFolderRecords(db, this.audit);
     this.duplicates = new SqliteDuplicateChecks(db);
+    this.deliveries = new SqliteDeliveries(db, this.audit);
   }
 
   /** No claims: the work-folder lock makes every row this process's (see PayoutClaims). */
@@ -180,6 +183,15 @@ export class SqliteJournal implements Journal {
   readonly recordFingerprints: Journal['recordFingerprints'] = (batchId, columns) => this.settled() && this.duplicates.recordFingerprints(batchId, columns);
   readonly validRowsWithEmptyCell: Journal['validRowsWithEmptyCell'] = (batchId, column) => this.settled() && this.duplicates.validRowsWithEmptyCell(batchId, column);
   readonly paidLookalikes: Journal['paidLookalikes'] = (batchId, sinceIso, limit) => this.settled() && this.duplicates.paidLookalikes(batchId, sinceIso, limit);
+
+  // ---- the delivery outbox ----
+  readonly enqueueDelivery: Journal['enqueueDelivery'] = (d) => this.settled() && this.deliveries.enqueueDelivery(d);
+  readonly dueDeliveries: Journal['dueDeliveries'] = (at, limit) => this.settled() && this.deliveries.dueDeliveries(at, limit);
+  readonly markDelivered: Journal['markDelivered'] = (id) => this.settled() && this.deliveries.markDelivered(id);
+  readonly markDeliveryFailed: Journal['markDeliveryFailed'] = (id, error, nextAttemptAt) => this.settled() && this.deliveries.markDeliveryFailed(id, error, nextAttemptAt);
+  readonly deliveriesPending: Journal['deliveriesPending'] = () => this.settled() && this.deliveries.deliveriesPending();
+  readonly deliveriesGivenUp: Journal['deliveriesGivenUp'] = (limit) => this.settled() && this.deliveries.deliveriesGivenUp(limit);
+  readonly getDelivery: Journal['getDelivery'] = (id) => this.settled() && this.deliveries.getDelivery(id);
 }
 
 /** Opens (creating or migrating) the SQLite journal at `file`. */
