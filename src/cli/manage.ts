@@ -5,7 +5,8 @@ import { approveBatch, cancelBatch, cliActor, resolvePayout } from '../engine/co
 import { reportsProblem, writeReportsFor } from '../engine/reporting.ts';
 import type { BatchRecord } from '../journal/store.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
-import { printSummaries } from './output.ts';
+import { deliveryStatus } from '../notify/deliver.ts';
+import { printSummaries, showDeliveriesFrom } from './output.ts';
 import { UsageError } from './errors.ts';
 import type { Opened } from './context.ts';
 
@@ -37,7 +38,12 @@ export async function statusCommand(batchId: string | undefined, options: Global
     const batches = batchId ? [batchOrFail(opened, batchId)] : opened.engine.journal.listBatches();
     const summaries: BatchSummary[] = batches.map((b) => summarize(opened.engine, b, reportsNote(b)));
     if (!options.json && summaries.length === 0) process.stdout.write('no batches yet\n');
-    printSummaries(summaries, options.json);
+    showDeliveriesFrom(() => deliveryStatus(opened.engine));
+    try {
+      printSummaries(summaries, options.json);
+    } finally {
+      showDeliveriesFrom(undefined);
+    }
     return 0;
   });
 }

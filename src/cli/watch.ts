@@ -7,6 +7,7 @@ import { startCallbackServer, type CallbackServer } from '../callbacks/server.ts
 import type { BatchSummary } from '../engine/batch.ts';
 import { recoverStranded, resumeUnfinished, takeInboxFile } from '../engine/inbox.ts';
 import { checkReversals } from '../engine/reversals.ts';
+import { deliverDue } from '../notify/deliver.ts';
 import { isCandidate } from '../intake/claim.ts';
 import { isRegularFile, workFolders } from '../intake/folders.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
@@ -50,6 +51,7 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
   }
 
   const queue: string[] = [];
+  let delivering: Promise<void> | undefined;
   const watcher = chokidar.watch(folders.inbox, {
     depth: 1,
     ignoreInitial: false,
@@ -125,6 +127,8 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
       try {
         for (const s of await resumeUnfinished(engine, { until: Date.now() + 50, retryStoppedAfterMs: 60_000 })) announce(s);
         await checkReversals(engine);
+        // Alongside the next ticks, never awaited by them: a slow mail server does not hold a payout.
+        delivering ??= deliverDue(engine).finally(() => (delivering = undefined));
       } catch (err) {
         log.error('resuming batches failed; retrying on the next tick', { error: err instanceof Error ? err.message : String(err) });
       }
@@ -132,6 +136,7 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
       await Promise.race([sleep(engine.config.intake.tickSeconds * 1000), wake()]);
     }
   } finally {
+    await delivering;
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await watcher.close();

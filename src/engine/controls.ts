@@ -6,6 +6,7 @@ import os from 'node:os';
 import type { BatchRecord, PayoutRecord } from '../journal/store.ts';
 import type { Engine } from './engine.ts';
 import { reportOptions, writeReportsFor } from './reporting.ts';
+import { noticeBatch } from '../notify/outbox.ts';
 
 /** Who asks: the name given (`--by`, the console's signed-in user) and the OS user running the process. */
 export interface Actor {
@@ -62,6 +63,7 @@ export async function approveBatch(engine: Engine, batchId: string, actor: Actor
   if (!changed) throw new ControlRefused(`batch ${batchId} changed meanwhile (now ${journal.getBatch(batchId)?.state}): nothing approved`);
   log.info('batch approved', { batchId, by: actor.by, osUser: actor.osUser, via: actor.via });
   await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
+  await noticeBatch(engine, batchId);
   return journal.getBatch(batchId)!;
 }
 
@@ -96,5 +98,6 @@ export async function resolvePayout(engine: Engine, ref: string, as: 'succeeded'
     ['needs_review'],
   );
   await writeReportsFor(journal, record.batchId, config.workDir, reportOptions(engine));
+  await noticeBatch(engine, record.batchId);
   return journal.getPayout(record.id)!;
 }
