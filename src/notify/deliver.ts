@@ -22,31 +22,24 @@ import { postWebhook, WebhookFailure, type WebhookPayload } from './webhook.ts';
 const ROUND_MS = 20_000;
 const ROUND_LIMIT = 100;
 
-interface Secrets {
-  smtpUrl?: string;
-  webhookSecret?: string;
-}
+/** Resolved secrets per engine and key, registered with the log's redaction before anything is sent or logged. */
+const resolved = new WeakMap<Engine, Map<string, string>>();
 
-/** Resolved once per engine, and registered with the log's redaction before anything is sent or logged. */
-const resolved = new WeakMap<Engine, Secrets>();
-
-function secretsOf(engine: Engine): Secrets {
-  const known = resolved.get(engine);
-  if (known) return known;
-  const { notify, configDir } = engine.config;
-  const secrets: Secrets = {};
-  if (notify?.email) {
-    secrets.smtpUrl = resolveSecret(notify.email.smtp, 'notify.email.smtp', configDir, true);
-    // The password also travels alone (an AUTH error, a URL printed without its user): redacted by itself too.
-    const password = URL.canParse(secrets.smtpUrl) ? new URL(secrets.smtpUrl).password : '';
-    if (password) {
-      registerSecret(password);
-      registerSecret(decodeURIComponent(password));
-    }
+/** One channel's secret: a reference that cannot be resolved (an unset variable) fails that channel only. */
+function secretOf(engine: Engine, key: 'notify.email.smtp' | 'notify.webhook.secret', value: string): string {
+  const known = resolved.get(engine) ?? new Map<string, string>();
+  resolved.set(engine, known);
+  let secret = known.get(key);
+  if (secret !== undefined) return secret;
+  secret = resolveSecret(value, key, engine.config.configDir, true);
+  // The SMTP password also travels alone (an AUTH exchange, a URL printed without its user): redacted by itself too.
+  const password = key === 'notify.email.smtp' && URL.canParse(secret) ? new URL(secret).password : '';
+  if (password) {
+    registerSecret(password);
+    registerSecret(decodeURIComponent(password));
   }
-  if (notify?.webhook) secrets.webhookSecret = resolveSecret(notify.webhook.secret, 'notify.webhook.secret', configDir, true);
-  resolved.set(engine, secrets);
-  return secrets;
+  known.set(key, secret);
+  return secret;
 }
 
 /** The journal minus its one write in writeReportsFor: rendering attachments must not move the batch's report paths. */
@@ -103,24 +96,24 @@ async function reportAttachments(engine: Engine, batchId: string): Promise<{ att
 /** One attempt; throws with `permanent` set when trying again cannot help. */
 async function attempt(engine: Engine, d: Delivery): Promise<void> {
   const notify = engine.config.notify;
-  const secrets = secretsOf(engine);
   if (d.channel === 'email') {
-    if (!notify?.email || !secrets.smtpUrl) throw Object.assign(new Error('notify.email is no longer configured'), { permanent: true });
+    if (!notify?.email) throw Object.assign(new Error('notify.email is no longer configured'), { permanent: true });
+    const smtpUrl = secretOf(engine, 'notify.email.smtp', notify.email.smtp);
     const mail = d.payload as EmailPayload;
     const { attachments, note } = mail.attachReports ? await reportAttachments(engine, d.batchId ?? '') : { attachments: [], note: [] };
     try {
-      await sendEmail(secrets.smtpUrl, notify.email.from, d.id, mail, attachments, note);
+      await sendEmail(smtpUrl, notify.email.from, d.id, mail, attachments, note);
     } catch (err) {
       throw Object.assign(err instanceof Error ? err : new Error(String(err)), { permanent: isPermanentSmtpError(err) });
     }
     return;
   }
-  if (!notify?.webhook || !secrets.webhookSecret) throw Object.assign(new Error('notify.webhook is no longer configured'), { permanent: true });
-  await postWebhook(notify.webhook.url, secrets.webhookSecret, d.id, d.payload as WebhookPayload);
+  if (!notify?.webhook) throw Object.assign(new Error('notify.webhook is no longer configured'), { permanent: true });
+  await postWebhook(notify.webhook.url, secretOf(engine, 'notify.webhook.secret', notify.webhook.secret), d.id, d.payload as WebhookPayload);
 }
 
 /** When a delivery that failed `failures` times is tried next: firstAfterSeconds, doubling, capped. */
-export function retryDelayMs(engine: Engine, failures: number): number {
+function retryDelayMs(engine: Engine, failures: number): number {
   const retry = engine.config.notify?.retry ?? { firstAfterSeconds: 30, maxIntervalSeconds: 900, giveUpHours: 24 };
   return Math.min(retry.firstAfterSeconds * 2 ** Math.max(0, failures - 1), retry.maxIntervalSeconds) * 1000;
 }

@@ -24,13 +24,14 @@ export interface MailAttachment {
   content: Buffer;
 }
 
+/** What the subject adds to the batch id and state ('' when the state says it all). */
 const HEADLINES: Record<Occurrence['event'], (f: BatchFacts) => string> = {
-  'batch.held': () => 'held: approval needed',
-  'batch.completed': (f) => (f.summary.counts.needs_review > 0 ? 'completed, with payouts to review' : 'completed'),
+  'batch.held': () => 'approval needed',
+  'batch.completed': (f) => (f.summary.counts.needs_review > 0 ? `${f.summary.counts.needs_review} payout(s) to review` : ''),
   'batch.needs_review': (f) => `${f.summary.counts.needs_review} payout(s) need review`,
   'batch.reversed': (f) => `${f.lateReversed} payout(s) reversed after payment`,
-  'batch.cancelled': () => 'cancelled',
-  'batch.rejected': () => 'rejected: nothing paid',
+  'batch.cancelled': () => '',
+  'batch.rejected': () => 'nothing paid',
 };
 
 /** Why a batch is held, in a finance person's words: a limit, the balance, or approval required. */
@@ -104,14 +105,16 @@ function totalsLines(f: BatchFacts): string[] {
     for (const s of RESULT_STATUSES) if (cur.byStatus[s].rows > 0) lines.push(`  ${s}: ${money(cur.byStatus[s].amountMinor)} (${cur.byStatus[s].rows})`);
   }
   if (f.totals.unparsedInvalidRows > 0) lines.push(`unparsed invalid rows (no amount): ${f.totals.unparsedInvalidRows}`);
-  return [...lines, '', 'Invariant:', ...f.totals.invariantLines.map((l) => `  ${l}`)];
+  return f.totals.invariantLines.length ? [...lines, '', 'Invariant:', ...f.totals.invariantLines.map((l) => `  ${l}`)] : lines;
 }
 
 export function composeEmail(engine: Engine, o: Occurrence, f: BatchFacts, to: string[]): EmailPayload {
   const { batch, summary } = f;
   const at = DateTime.now().setZone(engine.config.timezone).toFormat('yyyy-MM-dd HH:mm ZZZZ');
+  const headline = HEADLINES[o.event](f);
+  const status = `${batch.state}${headline ? ` — ${headline}` : ''}`;
   const text = [
-    `Batch ${batch.id} (${batch.fileName}, ${batch.provider}) is ${batch.state} — ${HEADLINES[o.event](f)}, ${at}.`,
+    `Batch ${batch.id} (${batch.fileName}, ${batch.provider}) is ${status}, ${at}.`,
     '',
     ...eventLines(o, f),
     '',
@@ -120,7 +123,7 @@ export function composeEmail(engine: Engine, o: Occurrence, f: BatchFacts, to: s
   ].join('\n');
   return {
     to,
-    subject: `paybatch: batch ${batch.id} ${batch.state} — ${HEADLINES[o.event](f)}`,
+    subject: `paybatch: batch ${batch.id} ${status}`,
     text,
     attachReports: o.event === 'batch.completed' || o.event === 'batch.reversed',
   };

@@ -51,7 +51,7 @@ export interface BatchFacts {
 }
 
 /** Rows listed per message (a batch may have thousands in review): the rest are in the attached reports. */
-export const LISTED_ROWS = 200;
+const LISTED_ROWS = 200;
 
 /** Rows reversed after their batch completed (a reversal's completedAt is when it was found). */
 function lateReversals(engine: Engine, batch: BatchRecord): PayoutRecord[] {

@@ -8,14 +8,14 @@ import type { batchDocument } from '../cli/output.ts';
 export interface WebhookPayload {
   event: string;
   batch: ReturnType<typeof batchDocument>;
-  /** needs_review (and reversed): the rows concerned. */
+  /** needs_review (and reversed): the rows concerned, the first 200 (the rest are in the reports). */
   rows: { reference: string; amount: string; currency: string; status: string }[];
 }
 
 /** A receiver that does not answer within this is tried again later (a timeout is temporary). */
 const TIMEOUT_MS = 10_000;
 
-export const signatureOf = (secret: string, rawBody: string): string => `sha256=${crypto.createHmac('sha256', secret).update(rawBody).digest('hex')}`;
+const signatureOf = (secret: string, rawBody: string): string => `sha256=${crypto.createHmac('sha256', secret).update(rawBody).digest('hex')}`;
 
 /** Why a webhook attempt failed, and whether trying again can help. */
 export class WebhookFailure extends Error {

@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, sleep, startSandboxProcess, tempDir, type CliResult, type SandboxProcess } from '../helpers/cli.ts';
-import { batchOf, runConfig, sandboxConfig, statsOf } from '../helpers/providers.ts';
-import { accountNumbersOf, providerSheet, refFor, type RowSpec } from '../helpers/sheets.ts';
+import { runCli, sleep, spawnCli, startSandboxProcess, tempDir, waitFor, type CliResult, type SandboxProcess } from '../helpers/cli.ts';
+import { allProviders, batchOf, moduleOf, runConfig, sandboxConfig, statsOf } from '../helpers/providers.ts';
+import { accountNumbersOf, providerSheet, refFor, sandboxForce, sandboxPayouts, type RowSpec } from '../helpers/sheets.ts';
 
 const PROVIDER = 'vexora';
 const SMTP_USER = 'paybatch-mailer';
@@ -181,12 +181,17 @@ afterAll(async () => {
 });
 
 /** A work folder and its config: e-mail and webhook through env: secrets, retries within a second. */
-function setup(name: string, rows: RowSpec[], options: { block?: Record<string, unknown>; top?: Record<string, unknown>; email?: Record<string, unknown> } = {}) {
+function setup(
+  name: string,
+  rows: RowSpec[],
+  options: { block?: Record<string, unknown>; top?: Record<string, unknown>; email?: Record<string, unknown>; provider?: string; url?: string } = {},
+) {
+  const provider = options.provider ?? PROVIDER;
   const work = path.join(dir, `${name}-work`);
   const file = path.join(dir, `${name}.csv`);
-  const csv = providerSheet(PROVIDER, rows);
+  const csv = providerSheet(provider, rows);
   fs.writeFileSync(file, csv);
-  const cfg = runConfig(path.join(dir, `${name}.json`), PROVIDER, work, sandbox.url, options.block ?? {}, {
+  const cfg = runConfig(path.join(dir, `${name}.json`), provider, work, options.url ?? sandbox.url, options.block ?? {}, {
     notify: {
       email: { smtp: 'env:PAYBATCH_TEST_SMTP', from: 'paybatch@example.com', to: ['finance@example.com'], ...options.email },
       webhook: { url: hooks.url, secret: 'env:PAYBATCH_TEST_WEBHOOK_SECRET' },
@@ -194,7 +199,7 @@ function setup(name: string, rows: RowSpec[], options: { block?: Record<string, 
     },
     ...options.top,
   });
-  return { work, file, cfg, accounts: accountNumbersOf(PROVIDER, csv) };
+  return { work, file, cfg, accounts: accountNumbersOf(provider, csv) };
 }
 
 const cli = (args: string[], timeoutMs = 60_000) => runCli(args, { env: ENV, timeoutMs });
@@ -380,6 +385,72 @@ describe('notify: e-mail and webhook (DESIGN §12)', () => {
     const human = await cli(['status', '--config', cfg]);
     expect(human.stdout).toMatch(/given up: batch\.completed \(webhook\) .*HTTP 404/);
     expect(logsOf(work)).toMatch(/notification given up \(refused\)/);
+  }, 120_000);
+
+  it('a late reversal after completion sends batch.reversed with the rewritten reports and the reversed row', async () => {
+    const provider = allProviders.find((id) => moduleOf(id).defaults.canReverse)!;
+    const reversing = await startSandboxProcess(provider, sandboxConfig(dir, provider, {}));
+    try {
+      const refs = [1, 2].map((i) => refFor(provider, 'NTLATE', i));
+      const { work, file, cfg, accounts } = setup('reversal', refs.map((ref) => ({ ref })), { provider, url: reversing.url, top: { reversalWindowHours: 1, reversalCheckEveryMinutes: 0.001 } });
+      const run = await cli(['run', file, '--config', cfg, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      const b = batchOf(run);
+      expect(mailsFor(b.id, 'completed')).toHaveLength(1);
+      expect(await sandboxForce(reversing.url, refs[1]!, 'reversed')).toBe(200);
+      await waitFor('the sandbox to reverse the payout', async () => (await sandboxPayouts(reversing.url)).find((p) => p.reference === refs[1] && p.state === 'reversed'), 15_000);
+
+      const check = await cli(['run-once', '--config', cfg, '--json']);
+      expect(check.code, check.stderr).toBe(0);
+      const [mail, ...more] = mailsFor(b.id, 'reversed');
+      expect(more).toHaveLength(0);
+      expect(mail!.messageId).toBe(`<${b.id}.reversed.1.email@paybatch>`);
+      expect(mail!.subject).toContain('1 payout(s) reversed after payment');
+      expect(mail!.text).toContain(refs[1]);
+      expect(mail!.text).not.toContain(`${refs[0]} `);
+      expect(mail!.text).toContain(`account ****${accounts[1]!.slice(-4)}`);
+      expect(mail!.text).not.toContain(accounts[1]);
+      expect(mail!.attachments.map((a) => a.filename).sort()).toEqual([`${b.id}-reconciliation.xlsx`, `${b.id}-results.xlsx`]);
+      const post = postsOf(b.id).find((p) => p.body.event === 'batch.reversed')!;
+      expect(post.body.rows).toEqual([{ reference: refs[1], amount: expect.any(String), currency: expect.any(String), status: 'reversed' }]);
+      expect(post.body.batch.counts).toMatchObject({ succeeded: 1, reversed: 1 });
+      // batch.completed is not sent again, and a later check that finds nothing new sends nothing.
+      await cli(['run-once', '--config', cfg]);
+      expect(mailsFor(b.id, 'completed')).toHaveLength(1);
+      expect(mailsFor(b.id, 'reversed')).toHaveLength(1);
+      expectNoSecrets(work, [run, check]);
+    } finally {
+      await reversing.stop();
+    }
+  }, 120_000);
+
+  it('watch sends on its ticks: a file refused whole mails and posts batch.rejected, a paid one batch.completed', async () => {
+    const refs = [1, 2].map((i) => refFor(PROVIDER, 'NTWATCH', i));
+    const { work, cfg } = setup('watch', [], { top: { intake: { stableSeconds: 0.2, tickSeconds: 0.2 } } });
+    const watch = spawnCli(['watch', '--config', cfg], { env: ENV });
+    let out = '';
+    watch.stdout!.on('data', (d) => (out += d));
+    watch.stderr!.on('data', (d) => (out += d));
+    try {
+      await waitFor('watch to start', () => out.includes('watching') || undefined, 30_000);
+      fs.writeFileSync(path.join(work, 'inbox', 'bad.csv'), providerSheet(PROVIDER, [{ ref: refs[0]!, amount: 'twelve' }]));
+      const rejected = await waitFor('batch.rejected by mail', () => smtp.mails.find((m) => /\.rejected\.email@/.test(m.messageId) && m.text.includes('bad.csv')), 30_000);
+      expect(rejected.subject).toMatch(/batch \S+ rejected/);
+      expect(rejected.text).toContain('nothing of it was paid');
+      expect(rejected.text).toMatch(/errors\.csv/);
+      const batchId = rejected.messageId.slice(1, rejected.messageId.indexOf('.rejected'));
+      await waitFor('batch.rejected by webhook', () => postsOf(batchId).find((p) => p.body.event === 'batch.rejected'), 10_000);
+
+      fs.writeFileSync(path.join(work, 'inbox', 'good.csv'), providerSheet(PROVIDER, [{ ref: refs[1]! }]));
+      const done = await waitFor('batch.completed by mail', () => smtp.mails.find((m) => /\.completed\.email@/.test(m.messageId) && m.text.includes('good.csv')), 30_000);
+      expect(done.attachments).toHaveLength(2);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));
+      watch.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+    expect(out.includes(SMTP_PASSWORD) || out.includes(WEBHOOK_SECRET)).toBe(false);
+    expectNoSecrets(work, []);
   }, 120_000);
 
   it('cancel of a held batch sends batch.cancelled (with who and why) to both channels', async () => {
