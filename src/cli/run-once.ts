@@ -4,6 +4,7 @@ import { exitCodeFor } from '../engine/batch.ts';
 import { processInbox, recoverStranded, resumeUnfinished } from '../engine/inbox.ts';
 import { checkReversals } from '../engine/reversals.ts';
 import { deliverDue } from '../notify/deliver.ts';
+import { noticeChanged } from '../notify/outbox.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
 import { printSummaries } from './output.ts';
 
@@ -23,6 +24,7 @@ export async function runOnceCommand(options: GlobalOptions): Promise<number> {
     printSummaries(summaries, options.json);
     if (!options.json && summaries.length === 0) process.stdout.write('nothing to do: the inbox is empty and no batch is unfinished\n');
     // After the payout work and its output: what fails here changes no exit code.
+    await noticeChanged(engine);
     await deliverDue(engine);
     return exitCodeFor(summaries);
   } finally {

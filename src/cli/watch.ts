@@ -8,6 +8,7 @@ import type { BatchSummary } from '../engine/batch.ts';
 import { recoverStranded, resumeUnfinished, takeInboxFile } from '../engine/inbox.ts';
 import { checkReversals } from '../engine/reversals.ts';
 import { deliverDue } from '../notify/deliver.ts';
+import { noticeChanged } from '../notify/outbox.ts';
 import { isCandidate } from '../intake/claim.ts';
 import { isRegularFile, workFolders } from '../intake/folders.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
@@ -127,11 +128,12 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
       try {
         for (const s of await resumeUnfinished(engine, { until: Date.now() + 50, retryStoppedAfterMs: 60_000 })) announce(s);
         await checkReversals(engine);
-        // Alongside the next ticks, never awaited by them: a slow mail server does not hold a payout.
-        delivering ??= deliverDue(engine).finally(() => (delivering = undefined));
       } catch (err) {
         log.error('resuming batches failed; retrying on the next tick', { error: err instanceof Error ? err.message : String(err) });
       }
+      await noticeChanged(engine);
+      // Sent alongside the next ticks, never awaited by them: a slow mail server does not hold a payout.
+      delivering ??= deliverDue(engine).finally(() => (delivering = undefined));
       if (stopping) break;
       await Promise.race([sleep(engine.config.intake.tickSeconds * 1000), wake()]);
     }

@@ -15,11 +15,11 @@ import { redact, registerSecret } from '../log.ts';
 import { resolveSecret } from '../config/secrets.ts';
 import type { DeliveryStatus } from '../cli/output.ts';
 import { isPermanentSmtpError, readAttachment, sendEmail, type EmailPayload, type MailAttachment } from './email.ts';
-import { noticeBatch } from './outbox.ts';
-import { postWebhook, WebhookFailure, type WebhookPayload } from './webhook.ts';
+import { postWebhook, type WebhookPayload } from './webhook.ts';
 
 /** A round stops starting attempts after this long: a process about to exit waits briefly, never for a retry. */
 const ROUND_MS = 20_000;
+/** Deliveries taken per round; the rest wait for the next one. */
 const ROUND_LIMIT = 100;
 
 /** Resolved secrets per engine and key, registered with the log's redaction before anything is sent or logged. */
@@ -113,32 +113,14 @@ async function attempt(engine: Engine, d: Delivery): Promise<void> {
 }
 
 /** When a delivery that failed `failures` times is tried next: firstAfterSeconds, doubling, capped. */
-function retryDelayMs(engine: Engine, failures: number): number {
-  const retry = engine.config.notify?.retry ?? { firstAfterSeconds: 30, maxIntervalSeconds: 900, giveUpHours: 24 };
-  return Math.min(retry.firstAfterSeconds * 2 ** Math.max(0, failures - 1), retry.maxIntervalSeconds) * 1000;
-}
+const retryDelayMs = (retry: { firstAfterSeconds: number; maxIntervalSeconds: number }, failures: number): number =>
+  Math.min(retry.firstAfterSeconds * 2 ** Math.max(0, failures - 1), retry.maxIntervalSeconds) * 1000;
 
 function describeFailure(err: unknown): string {
   const e = err as { message?: string; response?: string; responseCode?: number };
   const said = e.response && !String(e.message).includes(e.response) ? `${e.message}: ${e.response}` : (e.message ?? String(err));
   // Stored in the journal and printed by status: secrets are replaced here, not only in the log.
   return String(redact(said));
-}
-
-/** When each engine last looked for changed batches. */
-const lastLook = new WeakMap<Engine, number>();
-
-/**
- * Notices the batches changed since this process last looked (the first look goes back giveUpHours), whoever
- * changed them — a cancel from the CLI, a process killed between a batch's change and its notice — so no event
- * depends on one call site being reached. noticeBatch is idempotent: looking twice costs a query, nothing more.
- */
-async function noticeChanged(engine: Engine, giveUpHours: number): Promise<void> {
-  const startedAt = Date.now();
-  // A second of overlap: a change committed while the last look ran is not missed.
-  const since = (lastLook.get(engine) ?? startedAt - giveUpHours * 3600 * 1000) - 1000;
-  for (const batch of engine.journal.listBatches()) if (Date.parse(batch.updatedAt) >= since) await noticeBatch(engine, batch.id);
-  lastLook.set(engine, startedAt);
 }
 
 /**
@@ -151,7 +133,6 @@ export async function deliverDue(engine: Engine): Promise<void> {
   if (!notify?.email && !notify?.webhook) return;
   const until = Date.now() + ROUND_MS;
   try {
-    await noticeChanged(engine, notify.retry.giveUpHours);
     for (const d of journal.dueDeliveries(Date.now(), ROUND_LIMIT)) {
       if (Date.now() > until) break;
       try {
@@ -160,8 +141,9 @@ export async function deliverDue(engine: Engine): Promise<void> {
         log.info('notification delivered', { id: d.id, event: d.event, batchId: d.batchId, channel: d.channel, attempts: d.attempts + 1 });
       } catch (err) {
         const error = describeFailure(err);
-        const permanent = err instanceof WebhookFailure ? err.permanent : (err as { permanent?: boolean }).permanent === true;
-        const next = Date.now() + retryDelayMs(engine, d.attempts + 1);
+        // Set by attempt() on mail errors, by WebhookFailure itself.
+        const permanent = (err as { permanent?: boolean }).permanent === true;
+        const next = Date.now() + retryDelayMs(notify.retry, d.attempts + 1);
         const giveUpAt = Date.parse(d.createdAt) + notify.retry.giveUpHours * 3600 * 1000;
         const detail = { id: d.id, event: d.event, batchId: d.batchId, channel: d.channel, attempts: d.attempts + 1, error };
         if (permanent || next > giveUpAt) {

@@ -178,3 +178,27 @@ export async function noticeBatch(engine: Engine, batchId: string): Promise<void
     log.error('notification not recorded; the next change of the batch records it', { batchId, error: err instanceof Error ? err.message : String(err) });
   }
 }
+
+/** When each engine last looked for changed batches. */
+const lastLook = new WeakMap<Engine, number>();
+
+/**
+ * Notices the batches changed since this process last looked (the first look goes back notify.retry.giveUpHours),
+ * whoever changed them — a cancel from the CLI, a process killed between a batch's change and its notice — so
+ * no event depends on one call site being reached. Called between batch work, never alongside it (a batch
+ * completed but not yet reported would be mailed its old reports). noticeBatch is idempotent: a second look
+ * costs queries, nothing more.
+ */
+export async function noticeChanged(engine: Engine): Promise<void> {
+  const notify = engine.config.notify;
+  if (!notify?.email && !notify?.webhook) return;
+  const startedAt = Date.now();
+  // A second of overlap: a change committed while the last look ran is not missed.
+  const since = (lastLook.get(engine) ?? startedAt - notify.retry.giveUpHours * 3600 * 1000) - 1000;
+  try {
+    for (const batch of engine.journal.listBatches()) if (Date.parse(batch.updatedAt) >= since) await noticeBatch(engine, batch.id);
+    lastLook.set(engine, startedAt);
+  } catch (err) {
+    engine.log.error('looking for batches to notify about failed; looked at again next time', { error: err instanceof Error ? err.message : String(err) });
+  }
+}

@@ -18,7 +18,7 @@ const TIMEOUT_MS = 10_000;
 const signatureOf = (secret: string, rawBody: string): string => `sha256=${crypto.createHmac('sha256', secret).update(rawBody).digest('hex')}`;
 
 /** Why a webhook attempt failed, and whether trying again can help. */
-export class WebhookFailure extends Error {
+class WebhookFailure extends Error {
   override name = 'WebhookFailure';
   constructor(
     message: string,
