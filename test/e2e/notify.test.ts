@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, sleep, spawnCli, startSandboxProcess, tempDir, waitFor, type CliResult, type SandboxProcess } from '../helpers/cli.ts';
@@ -114,7 +115,8 @@ async function startSmtp(): Promise<SmtpReceiver> {
         if (receiver.refuseNext > 0) {
           receiver.refuseNext--;
           receiver.refused++;
-          return callback(Object.assign(new Error('Greylisted, try again later'), { responseCode: 451 }));
+          // A server that echoes what it was given (here the password it saw): the answer lands in logs and status.
+          return callback(Object.assign(new Error(`Greylisted, try again later (auth ${SMTP_PASSWORD})`), { responseCode: 451 }));
         }
         receiver.mails.push(parseMail(Buffer.concat(chunks).toString('utf8'), session.envelope.rcptTo.map((r) => r.address)));
         callback();
@@ -332,6 +334,15 @@ describe('notify: e-mail and webhook (DESIGN §12)', () => {
     expect(postsOf(b.id).map((p) => p.answered)).toEqual([500]);
     const pending = await cli(['status', b.id, '--config', cfg, '--json']);
     expect(JSON.parse(pending.stdout).deliveries).toEqual({ pending: 2, given_up: [] });
+    // The server's answer is kept and logged, the password in it redacted.
+    expect(logsOf(work)).toMatch(/451 Greylisted, try again later \(auth \[redacted\]\)/);
+    const db = new Database(path.join(work, 'journal.sqlite'), { readonly: true });
+    try {
+      const stored = db.prepare('SELECT last_error FROM deliveries WHERE id = ?').get(`${b.id}.completed.email`) as { last_error: string };
+      expect(stored.last_error).toContain('451 Greylisted, try again later (auth [redacted])');
+    } finally {
+      db.close();
+    }
 
     // The workbooks are gone from the work folder meanwhile (another machine's batch, a tidy-up): rendered from the journal.
     fs.rmSync(b.reports.results_xlsx!);
