@@ -5,7 +5,8 @@ import { approveBatch, cancelBatch, cliActor, resolvePayout } from '../engine/co
 import { reportOptions, reportsProblem, writeReportsFor } from '../engine/reporting.ts';
 import type { BatchRecord } from '../journal/store.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
-import { printable, printSummaries } from './output.ts';
+import { deliveryStatus } from '../notify/deliver.ts';
+import { printable, printSummaries, showDeliveriesFrom } from './output.ts';
 import { UsageError } from './errors.ts';
 import type { Opened } from './context.ts';
 
@@ -43,7 +44,12 @@ export async function statusCommand(batchId: string | undefined, options: Global
       ?.processes()
       .filter((p) => p.holder !== claims.holder)
       .map((p) => ({ host: p.host, pid: p.pid, command: p.command, heartbeat_at: p.heartbeatAt, rows_claimed: p.rowsClaimed }));
-    printSummaries(summaries, options.json, processes ? { processes } : undefined);
+    showDeliveriesFrom(() => deliveryStatus(opened.engine));
+    try {
+      printSummaries(summaries, options.json, processes ? { processes } : undefined);
+    } finally {
+      showDeliveriesFrom(undefined);
+    }
     if (processes && !options.json) {
       if (processes.length === 0) process.stdout.write('no paybatch process is working on this journal\n');
       for (const p of processes) process.stdout.write(printable(`process ${p.host} pid ${p.pid} (${p.command}): heartbeat ${p.heartbeat_at}, ${p.rows_claimed} row(s) claimed`) + '\n');

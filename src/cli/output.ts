@@ -45,30 +45,60 @@ export function printable(text: string): string {
   });
 }
 
+/** One batch of the --json document (also the `batch` of a webhook, DESIGN §12). */
+export function batchDocument(s: BatchSummary) {
+  return {
+    id: s.id,
+    file: s.file,
+    provider: s.provider,
+    state: s.state,
+    rows: s.rows,
+    counts: s.counts,
+    reports: s.reports,
+    notes: s.notes,
+    ...(s.id ? { reports_error: s.reportsError ?? null } : {}),
+  };
+}
+
+/** What `status` says about the delivery outbox (DESIGN §12); absent when nothing is configured or queued. */
+export interface DeliveryStatus {
+  pending: number;
+  given_up: { id: string; event: string; batch: string | null; channel: string; error: string | null; at: string | null }[];
+}
+
+/** Set by `status` only: the other commands' documents stay as they were. */
+let deliveriesSource: (() => DeliveryStatus | undefined) | undefined;
+
+export function showDeliveriesFrom(source: (() => DeliveryStatus | undefined) | undefined): void {
+  deliveriesSource = source;
+}
+
 /** Top-level keys a command adds to its document (status: the live processes of a shared journal). */
 export type DocumentExtras = Record<string, unknown>;
 
 export function jsonDocument(summaries: BatchSummary[], extras: DocumentExtras = {}): string {
   const waits = waiting();
+  const deliveries = deliveriesSource?.();
   return JSON.stringify(
     {
-      batches: summaries.map((s) => ({
-        id: s.id,
-        file: s.file,
-        provider: s.provider,
-        state: s.state,
-        rows: s.rows,
-        counts: s.counts,
-        reports: s.reports,
-        notes: s.notes,
-        ...(s.id ? { reports_error: s.reportsError ?? null } : {}),
-      })),
+      batches: summaries.map(batchDocument),
       ...(waits.length ? { waiting: waits.map((w) => ({ file: w.path, provider: w.provider, reason: w.reason, since: w.at })) } : {}),
+      ...(deliveries ? { deliveries } : {}),
       ...extras,
     },
     null,
     2,
   );
+}
+
+/** The human lines of the delivery outbox: pending ones counted, each given-up one with its error. */
+export function deliveryLines(): string[] {
+  const d = deliveriesSource?.();
+  if (!d) return [];
+  return [
+    `deliveries: ${d.pending} pending, ${d.given_up.length} given up`,
+    ...d.given_up.map((g) => printable(`  given up: ${g.event} (${g.channel}) of batch ${g.batch ?? '-'} at ${g.at}: ${g.error ?? ''} [${g.id}]`)),
+  ];
 }
 
 export function humanLines(s: BatchSummary): string[] {
@@ -96,7 +126,7 @@ export function printSummaries(summaries: BatchSummary[], json: boolean | undefi
       if (s.reportsError) process.stderr.write(printable(`paybatch: batch ${s.id}: ${s.reportsError}; the next run-once or watch writes them (or now: paybatch report ${s.id})`) + '\n');
   } else {
     for (const s of summaries) process.stdout.write(humanLines(s).join('\n') + '\n');
-    const waits = waitingLines();
+    const waits = [...waitingLines(), ...deliveryLines()];
     if (waits.length) process.stdout.write(waits.join('\n') + '\n');
   }
 }

@@ -3,6 +3,8 @@
 import { exitCodeFor } from '../engine/batch.ts';
 import { processInbox, recoverStranded, resumeUnfinished } from '../engine/inbox.ts';
 import { checkReversals } from '../engine/reversals.ts';
+import { deliverDue } from '../notify/deliver.ts';
+import { noticeChanged } from '../notify/outbox.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
 import { printSummaries } from './output.ts';
 
@@ -21,6 +23,9 @@ export async function runOnceCommand(options: GlobalOptions): Promise<number> {
     opened.progress.stop();
     printSummaries(summaries, options.json);
     if (!options.json && summaries.length === 0) process.stdout.write('nothing to do: the inbox is empty and no batch is unfinished\n');
+    // After the payout work and its output: what fails here changes no exit code.
+    await noticeChanged(engine);
+    await deliverDue(engine);
     return exitCodeFor(summaries);
   } finally {
     await opened.close();

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { exitCodeFor, processFile, type BatchSummary } from '../engine/batch.ts';
 import { validateFile } from '../engine/validate-file.ts';
+import { deliverDue } from '../notify/deliver.ts';
+import { noticeChanged } from '../notify/outbox.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
 import { printSummaries, printable } from './output.ts';
 import { UsageError } from './errors.ts';
@@ -34,6 +36,9 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
     for (const f of files) summaries.push(await processFile(opened.engine, path.resolve(f), { origin: 'run', noWait: options.wait === false, releasedBy: options.by }));
     opened.progress.stop();
     printSummaries(summaries, options.json);
+    // After the payout work and its output: what fails here changes no exit code.
+    await noticeChanged(opened.engine);
+    await deliverDue(opened.engine);
     return exitCodeFor(summaries);
   } finally {
     await opened.close();

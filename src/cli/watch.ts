@@ -7,6 +7,8 @@ import { startCallbackServer, type CallbackServer } from '../callbacks/server.ts
 import type { BatchSummary } from '../engine/batch.ts';
 import { archiveFinished, recoverStranded, resumeUnfinished, takeInboxFile } from '../engine/inbox.ts';
 import { checkReversals } from '../engine/reversals.ts';
+import { deliverDue } from '../notify/deliver.ts';
+import { noticeChanged } from '../notify/outbox.ts';
 import { isCandidate } from '../intake/claim.ts';
 import { isRegularFile, workFolders } from '../intake/folders.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
@@ -64,6 +66,7 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
   }
 
   const queue: string[] = [];
+  let delivering: Promise<void> | undefined;
   const watcher = chokidar.watch(folders.inbox, {
     depth: 1,
     ignoreInitial: false,
@@ -153,10 +156,14 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
         if (err instanceof LeaseLostError) throw err;
         log.error('resuming batches failed; retrying on the next tick', { error: err instanceof Error ? err.message : String(err) });
       }
+      await noticeChanged(engine);
+      // Sent alongside the next ticks, never awaited by them: a slow mail server does not hold a payout.
+      delivering ??= deliverDue(engine).finally(() => (delivering = undefined));
       if (stopping) break;
       await Promise.race([sleep(engine.config.intake.tickSeconds * 1000), wake()]);
     }
   } finally {
+    await delivering;
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await watcher.close();

@@ -4,6 +4,9 @@
 import { z } from 'zod';
 import { WEEK_SECONDS } from './schema.ts';
 
+/** A provider block's own notification settings (read by notify/ from the block as configured). */
+export const providerNotify = z.strictObject({ to: z.array(z.string().min(3)).min(1) });
+
 /** Requests per second: fractions for slow tests, never a rate so small its interval overflows a timer. */
 const perSecond = z.number().min(0.01).max(100_000);
 
@@ -31,6 +34,8 @@ export const providerBlockBase = z.strictObject({
    * against src/sandbox/settings.ts plus the provider's own sandbox settings.
    */
   sandbox: z.record(z.string(), z.unknown()).default({}),
+  /** DESIGN §12: this provider's batches are mailed to these recipients instead of notify.email.to. */
+  notify: providerNotify.optional(),
 });
 
 export type ProviderBlockBase = z.infer<typeof providerBlockBase>;

@@ -24,6 +24,7 @@ import { batchKeyOf } from './request.ts';
 import { BatchStopped } from './runner.ts';
 import type { ProviderRuntime } from './runtime.ts';
 import { summarize, unreadableSummary, type BatchSummary } from './summary.ts';
+import { noticeBatch } from '../notify/outbox.ts';
 
 // The names other modules have always taken from here.
 export type { Engine } from './engine.ts';
@@ -145,6 +146,7 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     journal.updateBatch(batchId, { state: 'held', holdReason: reason }, { type: 'batch-held', detail: { reason } });
     log.warn('batch held for approval', { batchId, reason });
     await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
+    await noticeBatch(engine, batchId);
     batch = journal.getBatch(batchId)!;
     return summarize(engine, batch, [`run "paybatch approve ${batchId}" to release it`]);
   }
@@ -233,6 +235,7 @@ export async function resumeBatch(engine: Engine, batchId: string, options: Part
     batch = journal.getBatch(batchId)!;
     log.info('batch progress', { batchId, state: batch.state, counts: journal.counts(batchId), reports: reportsDir(config.workDir, batchId) });
   }
+  await noticeBatch(engine, batchId);
   return summarize(engine, batch, notes);
 }
 
@@ -248,6 +251,7 @@ async function followHeld(engine: Engine, batchId: string, options: Partial<File
     await followSent(engine, batchId, runtime, options);
     await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
   }
+  await noticeBatch(engine, batchId);
   return summarize(engine, journal.getBatch(batchId)!);
 }
 

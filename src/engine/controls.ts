@@ -8,6 +8,7 @@ import { IllegalTransitionError, LeaseLostError, type BatchRecord, type BatchSta
 import { archiveSheet } from './archive.ts';
 import type { Engine } from './engine.ts';
 import { reportOptions, writeReportsFor } from './reporting.ts';
+import { noticeBatch } from '../notify/outbox.ts';
 
 /** Who asks: the name given (`--by`, the console's signed-in user) and the OS user running the process. */
 export interface Actor {
@@ -119,6 +120,7 @@ export async function approveBatch(engine: Engine, batchId: string, actor: Actor
   if (!changed) throw new ControlRefused(`batch ${batchId} changed meanwhile (now ${journal.getBatch(batchId)?.state}): nothing approved`);
   log.info('batch approved', { batchId, by: actor.by, osUser: actor.osUser, via: actor.via });
   await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
+  await noticeBatch(engine, batchId);
   return journal.getBatch(batchId)!;
 }
 
@@ -230,5 +232,6 @@ export async function resolvePayout(engine: Engine, ref: string, as: 'succeeded'
     ['needs_review'],
   );
   await writeReportsFor(journal, record.batchId, config.workDir, reportOptions(engine));
+  await noticeBatch(engine, record.batchId);
   return journal.getPayout(record.id)!;
 }

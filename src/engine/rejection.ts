@@ -7,6 +7,7 @@ import { fileProblem, type RowProblem } from '../validate/problem.ts';
 import type { Engine } from './engine.ts';
 import { reportOptions, writeReportsFor } from './reporting.ts';
 import { summarize, unreadableSummary, type BatchSummary } from './summary.ts';
+import { noticeBatch } from '../notify/outbox.ts';
 
 /** `run` copies the sheet to the archive and leaves the original; the inbox moves it. */
 export type SheetOrigin = 'run' | 'inbox';
@@ -32,6 +33,7 @@ export async function finishRejected(engine: Engine, batchId: string, filePath: 
   const { paths } = await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
   if (paths.errors_csv) fs.copyFileSync(paths.errors_csv, besideFile);
   journal.updateBatch(batchId, { archivedPath: kept, errorsCsv: paths.errors_csv });
+  await noticeBatch(engine, batchId);
   const s = summarize(engine, journal.getBatch(batchId)!);
   return { ...s, unreadable, notes: [...s.notes, `${batch.fileName} rejected: see ${paths.errors_csv ?? besideFile}`] };
 }

@@ -3,6 +3,7 @@
 import type { Engine } from './batch.ts';
 import { toRequest } from './runner.ts';
 import { reportOptions, writeReportsFor } from './reporting.ts';
+import { noticeBatch } from '../notify/outbox.ts';
 
 export async function checkReversals(engine: Engine, force = false): Promise<number> {
   const { journal, config, log } = engine;
@@ -38,6 +39,7 @@ export async function checkReversals(engine: Engine, force = false): Promise<num
       turned += changed;
       log.warn('late reversals found: reports rewritten', { batchId: batch.id, reversed: changed });
       await writeReportsFor(journal, batch.id, config.workDir, reportOptions(engine));
+      await noticeBatch(engine, batch.id);
     }
   }
   return turned;

@@ -428,8 +428,12 @@ export interface DeliveryOutbox {
   enqueueDelivery(d: Pick<Delivery, 'id' | 'event' | 'batchId' | 'channel' | 'payload'> & { nextAttemptAt?: number }): boolean;
   /** Deliveries neither delivered nor given up whose next attempt is at or before `at`, oldest first (claimed, with claims). */
   dueDeliveries(at: number, limit: number): Delivery[];
+  /** A confirmed delivery (one more attempt): never sent again. Only an open delivery changes (as below). */
   markDelivered(id: string): void;
-  /** A failed attempt: tried again at `nextAttemptAt`, or given up when it is null. */
+  /**
+   * A failed attempt (one more attempt, `error` kept as lastError): tried again at `nextAttemptAt`, or given up
+   * when it is null. A delivery already delivered or given up stays as it is (a late answer changes nothing).
+   */
   markDeliveryFailed(id: string, error: string, nextAttemptAt: number | null): void;
   /** Deliveries neither delivered nor given up. */
   deliveriesPending(): number;
@@ -505,7 +509,8 @@ export interface Journal
     CallbackDedupe,
     FolderRecords,
     DuplicateChecks,
-    ReleaseLedger {
+    ReleaseLedger,
+    DeliveryOutbox {
   /** Present only on a shared journal (see PayoutClaims). */
   readonly claims?: PayoutClaims;
   /** Idempotent. */

@@ -721,6 +721,68 @@ export function describeJournalContract(name: string, subject: JournalSubject): 
       });
     });
 
+    describe('the delivery outbox', () => {
+      const delivery = (id: string, over: Record<string, unknown> = {}) => ({ id, event: 'batch.completed', batchId: 'b1', channel: 'email' as const, payload: { to: ['f@example.com'], n: 1 }, ...over });
+
+      it('a delivery is recorded once per id (a known id is ignored, its payload kept), due from its first attempt time, oldest first', async () => {
+        const { j } = await fresh();
+        const t = Date.now();
+        expect(await j.enqueueDelivery(delivery('e1.email', { nextAttemptAt: t - 10 }))).toBe(true);
+        expect(await j.enqueueDelivery(delivery('e1.email', { payload: { other: true } }))).toBe(false);
+        expect(await j.enqueueDelivery(delivery('e1.webhook', { channel: 'webhook', nextAttemptAt: t - 5 }))).toBe(true);
+        expect(await j.enqueueDelivery(delivery('e2.email', { nextAttemptAt: t + 60_000 }))).toBe(true);
+        expect(await j.getDelivery('e1.email')).toMatchObject({ id: 'e1.email', event: 'batch.completed', batchId: 'b1', channel: 'email', payload: { to: ['f@example.com'], n: 1 }, attempts: 0, nextAttemptAt: t - 10, deliveredAt: null, gaveUpAt: null, lastError: null });
+        expect(await j.getDelivery('nope')).toBeUndefined();
+        expect((await j.dueDeliveries(t, 10)).map((d) => d.id)).toEqual(['e1.email', 'e1.webhook']);
+        expect(await j.dueDeliveries(t, 1)).toHaveLength(1);
+        expect((await j.dueDeliveries(t + 60_000, 10)).map((d) => d.id)).toEqual(['e1.email', 'e1.webhook', 'e2.email']);
+        expect(await j.deliveriesPending()).toBe(3);
+        expect((await j.eventsOf({ type: 'delivery-queued' })).map((e) => (e.detail as { id: string }).id)).toEqual(['e1.email', 'e1.webhook', 'e2.email']);
+      });
+
+      it('a failed attempt is tried again at its next time; a delivered one is never due again, nor enqueued again', async () => {
+        const { j, place } = await fresh();
+        const t = Date.now();
+        await j.enqueueDelivery(delivery('e1.email', { nextAttemptAt: t - 10 }));
+        await j.markDeliveryFailed('e1.email', '451 try later', t + 1000);
+        expect(await j.dueDeliveries(t, 10)).toEqual([]);
+        expect(await j.getDelivery('e1.email')).toMatchObject({ attempts: 1, nextAttemptAt: t + 1000, lastError: '451 try later', gaveUpAt: null });
+        expect((await j.dueDeliveries(t + 1000, 10)).map((d) => d.id)).toEqual(['e1.email']);
+        await j.markDelivered('e1.email');
+        const other = await open(place);
+        const done = (await other.getDelivery('e1.email'))!;
+        expect(done).toMatchObject({ attempts: 2, gaveUpAt: null });
+        expect(done.deliveredAt).not.toBeNull();
+        expect(await other.dueDeliveries(t + 3_600_000, 10)).toEqual([]);
+        expect(await other.deliveriesPending()).toBe(0);
+        expect(await other.enqueueDelivery(delivery('e1.email'))).toBe(false);
+        // A late answer of another attempt changes nothing once delivered.
+        await other.markDeliveryFailed('e1.email', 'late', null);
+        expect(await other.getDelivery('e1.email')).toMatchObject({ gaveUpAt: null, attempts: 2 });
+        expect(await other.eventsOf({ type: 'delivery-sent' })).toHaveLength(1);
+      });
+
+      it('a delivery given up is no longer due, is listed newest first with its error, and is not delivered afterwards', async () => {
+        const { j } = await fresh();
+        const t = Date.now();
+        await j.enqueueDelivery(delivery('e1.webhook', { channel: 'webhook', nextAttemptAt: t - 10 }));
+        await j.enqueueDelivery(delivery('e2.email', { nextAttemptAt: t - 10 }));
+        await j.enqueueDelivery(delivery('e3.email', { nextAttemptAt: t - 10 }));
+        await j.markDeliveryFailed('e1.webhook', '404 not found', null);
+        await sleep(5);
+        await j.markDeliveryFailed('e2.email', '550 no such user', null);
+        expect((await j.dueDeliveries(t, 10)).map((d) => d.id)).toEqual(['e3.email']);
+        expect(await j.deliveriesPending()).toBe(1);
+        const givenUp = await j.deliveriesGivenUp(10);
+        expect(givenUp.map((d) => [d.id, d.lastError, d.attempts])).toEqual([['e2.email', '550 no such user', 1], ['e1.webhook', '404 not found', 1]]);
+        expect(givenUp[0]!.gaveUpAt).not.toBeNull();
+        expect(await j.deliveriesGivenUp(1)).toHaveLength(1);
+        await j.markDelivered('e2.email');
+        expect((await j.getDelivery('e2.email'))!.deliveredAt).toBeNull();
+        expect((await j.eventsOf({ type: 'delivery-given-up' })).map((e) => e.batchId)).toEqual(['b1', 'b1']);
+      });
+    });
+
     describe('crash safety, as the API shows it', () => {
       it('submitting is committed before transition returns: another process sees it, and recovers it as unknown', async () => {
         const { j, place } = await fresh();

@@ -163,4 +163,23 @@ export const migrations: string[] = [
   ALTER TABLE batches ADD COLUMN cancelled_at TEXT;
   CREATE INDEX batches_released ON batches(provider, released_at) WHERE released_at IS NOT NULL;
   `,
+  // 5: the delivery outbox (DESIGN §12): a notification is recorded here before it is sent, so a crash never
+  // loses one; one row per event and channel, kept after delivery so the same id is never sent again.
+  `
+  CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY,
+    event TEXT NOT NULL,
+    batch_id TEXT,
+    channel TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    -- epoch ms of the next attempt (of the last one, once delivered or given up)
+    next_attempt_at INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    delivered_at TEXT,
+    gave_up_at TEXT,
+    last_error TEXT
+  );
+  CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(next_attempt_at) WHERE delivered_at IS NULL AND gave_up_at IS NULL;
+  `,
 ];

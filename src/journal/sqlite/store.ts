@@ -6,6 +6,7 @@ import type { BulkRowWriter, Journal } from '../contract.ts';
 import { SqliteAudit } from './audit.ts';
 import { SqliteBatches } from './batches.ts';
 import { BulkWriter } from './bulk-writer.ts';
+import { SqliteDeliveries } from './deliveries.ts';
 import { SqliteDuplicateChecks } from './fingerprints.ts';
 import { SqliteFolderRecords } from './folder.ts';
 import { closeDatabase, openDatabase, type OpenedDatabase } from './open.ts';
@@ -37,6 +38,7 @@ export class SqliteJournal implements Journal {
   private readonly folder: SqliteFolderRecords;
   private readonly duplicates: SqliteDuplicateChecks;
   private readonly releases: SqliteReleaseLedger;
+  private readonly deliveries: SqliteDeliveries;
 
   constructor(readonly file: string) {
     this.opened = openDatabase(file);
@@ -48,6 +50,7 @@ export class SqliteJournal implements Journal {
     this.folder = new SqliteFolderRecords(db, this.audit);
     this.duplicates = new SqliteDuplicateChecks(db);
     this.releases = new SqliteReleaseLedger(db);
+    this.deliveries = new SqliteDeliveries(db, this.audit);
   }
 
   /** No claims: the work-folder lock makes every row this process's (see PayoutClaims). */
@@ -186,6 +189,14 @@ export class SqliteJournal implements Journal {
 
   // ---- what was released (daily limits) ----
   readonly releasedTotals: Journal['releasedTotals'] = (provider, fromIso, toIso) => this.settled() && this.releases.releasedTotals(provider, fromIso, toIso);
+  // ---- the delivery outbox ----
+  readonly enqueueDelivery: Journal['enqueueDelivery'] = (d) => this.settled() && this.deliveries.enqueueDelivery(d);
+  readonly dueDeliveries: Journal['dueDeliveries'] = (at, limit) => this.settled() && this.deliveries.dueDeliveries(at, limit);
+  readonly markDelivered: Journal['markDelivered'] = (id) => this.settled() && this.deliveries.markDelivered(id);
+  readonly markDeliveryFailed: Journal['markDeliveryFailed'] = (id, error, nextAttemptAt) => this.settled() && this.deliveries.markDeliveryFailed(id, error, nextAttemptAt);
+  readonly deliveriesPending: Journal['deliveriesPending'] = () => this.settled() && this.deliveries.deliveriesPending();
+  readonly deliveriesGivenUp: Journal['deliveriesGivenUp'] = (limit) => this.settled() && this.deliveries.deliveriesGivenUp(limit);
+  readonly getDelivery: Journal['getDelivery'] = (id) => this.settled() && this.deliveries.getDelivery(id);
 }
 
 /** Opens (creating or migrating) the SQLite journal at `file`. */
