@@ -7,6 +7,7 @@ import { startCallbackServer, type CallbackServer } from '../callbacks/server.ts
 import type { BatchSummary } from '../engine/batch.ts';
 import { recoverStranded, resumeUnfinished, takeInboxFile } from '../engine/inbox.ts';
 import { checkReversals } from '../engine/reversals.ts';
+import { startConsole, type ConsoleServer } from '../console/server.ts';
 import { isCandidate } from '../intake/claim.ts';
 import { isRegularFile, workFolders } from '../intake/folders.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
@@ -49,6 +50,10 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
     log.info('callback listener started', { url: callbacks.url });
   }
 
+  // The web console beside the daemon (DESIGN §13): its uploads reach the inbox watched below.
+  let consoleServer: ConsoleServer | undefined;
+  if (engine.config.console.port !== null) consoleServer = await startConsole(engine, { ingestUploads: false });
+
   const queue: string[] = [];
   const watcher = chokidar.watch(folders.inbox, {
     depth: 1,
@@ -85,7 +90,7 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
     if (s.state !== 'submitting' && s.state !== 'polling') report(s);
   };
 
-  if (!options.json) process.stdout.write(`watching ${folders.inbox}${callbacks ? `; callbacks on ${callbacks.url}/callbacks/<provider>` : ''} (Ctrl-C to stop)\n`);
+  if (!options.json) process.stdout.write(`watching ${folders.inbox}${callbacks ? `; callbacks on ${callbacks.url}/callbacks/<provider>` : ''}${consoleServer ? `; console on ${consoleServer.url}` : ''} (Ctrl-C to stop)\n`);
   const recovered = engine.journal.recoverInFlight();
   if (recovered) log.warn(`${recovered} payout(s) were in flight when paybatch last stopped: checking them with the provider first`);
   // Again later: a sheet left in the inbox by a configuration error (a secret file may be fixed meanwhile).
@@ -136,6 +141,7 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
     process.off('SIGTERM', stop);
     await watcher.close();
     await callbacks?.close();
+    await consoleServer?.close();
     await opened.close();
   }
   return 0;

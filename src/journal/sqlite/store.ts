@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import type { BulkRowWriter, Journal } from '../contract.ts';
 import { SqliteAudit } from './audit.ts';
 import { SqliteBatches } from './batches.ts';
+import { SqliteConsoleQueries } from './console-queries.ts';
 import { BulkWriter } from './bulk-writer.ts';
 import { SqliteDuplicateChecks } from './fingerprints.ts';
 import { SqliteFolderRecords } from './folder.ts';
@@ -35,6 +36,7 @@ export class SqliteJournal implements Journal {
   private readonly payees: SqlitePayees;
   private readonly folder: SqliteFolderRecords;
   private readonly duplicates: SqliteDuplicateChecks;
+  private readonly consoleQueries: SqliteConsoleQueries;
 
   constructor(readonly file: string) {
     this.opened = openDatabase(file);
@@ -45,6 +47,7 @@ export class SqliteJournal implements Journal {
     this.payees = new SqlitePayees(db, this.audit);
     this.folder = new SqliteFolderRecords(db, this.audit);
     this.duplicates = new SqliteDuplicateChecks(db);
+    this.consoleQueries = new SqliteConsoleQueries(db);
   }
 
   /** No claims: the work-folder lock makes every row this process's (see PayoutClaims). */
@@ -180,6 +183,13 @@ export class SqliteJournal implements Journal {
   readonly recordFingerprints: Journal['recordFingerprints'] = (batchId, columns) => this.settled() && this.duplicates.recordFingerprints(batchId, columns);
   readonly validRowsWithEmptyCell: Journal['validRowsWithEmptyCell'] = (batchId, column) => this.settled() && this.duplicates.validRowsWithEmptyCell(batchId, column);
   readonly paidLookalikes: Journal['paidLookalikes'] = (batchId, sinceIso, limit) => this.settled() && this.duplicates.paidLookalikes(batchId, sinceIso, limit);
+
+  // ---- the console and /metrics ----
+  readonly pageOfPayouts: Journal['pageOfPayouts'] = (batchId, statuses, from, limit) => this.settled() && this.payouts.pageOfPayouts(batchId, statuses, from, limit);
+  readonly amountTotals: Journal['amountTotals'] = (batchId) => this.settled() && this.consoleQueries.amountTotals(batchId);
+  readonly payoutTotals: Journal['payoutTotals'] = () => this.settled() && this.consoleQueries.payoutTotals();
+  readonly rowsWaiting: Journal['rowsWaiting'] = () => this.settled() && this.consoleQueries.rowsWaiting();
+  readonly attemptTotals: Journal['attemptTotals'] = () => this.settled() && this.consoleQueries.attemptTotals();
 }
 
 /** Opens (creating or migrating) the SQLite journal at `file`. */
