@@ -431,10 +431,11 @@ export interface ConsoleQueries {
   /**
    * At most `limit` rows of a batch in row order: those after `from.after`, or the `limit` rows just before
    * `from.before` (still in row order); only rows in `statuses` when given (null: every row). Keyset paging,
-   * so page 500 costs what page 1 does. SQLite: the primary key (batch_id, row_number) without a filter;
-   * the index payouts_batch_status (batch_id, status, and the key after it) with one. PostgreSQL:
-   * `WHERE batch_id = $1 AND row_number > $2 [AND status = ANY($3)] ORDER BY row_number LIMIT $4` on the same
-   * two indexes (for `before`: `row_number < $2 ORDER BY row_number DESC`, reversed).
+   * so page 500 costs what page 1 does. SQLite: the primary key (batch_id, row_number) without a filter or with
+   * several statuses (the payout_status `pending` is five journal statuses), walked from the keyset; with one
+   * status, a range of payouts_batch_status (batch_id, status, row_number). PostgreSQL: `WHERE batch_id = $1 AND
+   * row_number > $2 [AND status = ANY($3)] ORDER BY row_number LIMIT $4` on an index (batch_id, status,
+   * row_number) and the primary key (for `before`: `row_number < $2 ORDER BY row_number DESC`, reversed).
    */
   pageOfPayouts(batchId: string, statuses: readonly PayoutStatus[] | null, from: RowPageFrom, limit: number): PayoutRecord[];
   /**

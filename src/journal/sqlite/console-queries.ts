@@ -31,10 +31,11 @@ export class SqliteConsoleQueries {
        FROM (SELECT batch_id, status, COUNT(*) AS n FROM payouts GROUP BY batch_id, status) c
        JOIN batches b ON b.id = c.batch_id GROUP BY b.provider, c.status`,
     );
-    // Only the batches that may send, each counted through payouts_batch_status.
+    // Only the batches that may send, each counted through payouts_batch_status (CROSS JOIN: batches first,
+    // never a scan of every payout).
     this.selectWaiting = db.prepare(
       `SELECT b.provider AS provider, COUNT(*) AS n FROM batches b
-       JOIN payouts p ON p.batch_id = b.id AND p.status IN ('validated', 'queued')
+       CROSS JOIN payouts p ON p.batch_id = b.id AND p.status IN ('validated', 'queued')
        WHERE b.state IN (${MAY_SEND.map(() => '?').join(',')}) GROUP BY b.provider`,
     );
     // A payout id is '<batch>-<row>': stripping the row's digits, then the dash, names the batch (its provider).

@@ -1,0 +1,15 @@
+import sparticuzChromium from '@sparticuz/chromium';
+import { chromium } from 'playwright-core';
+sparticuzChromium.setGraphicsMode = false;
+const b = await chromium.launch({ executablePath: await sparticuzChromium.executablePath(), args: [...sparticuzChromium.args, '--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--disable-background-networking','--disable-component-update','--disable-sync'], headless: true });
+const c = await b.newContext({ baseURL: 'http://127.0.0.1:18089' });
+const p = await c.newPage();
+p.on('console', (m) => console.log('console:', m.text()));
+p.on('response', (r) => console.log('resp', r.status(), r.url()));
+await p.goto('/login');
+await p.getByLabel('Name').fill('ana');
+await p.getByLabel('Password').fill('pw-ana');
+await p.getByRole('button', { name: 'Sign in' }).click();
+await p.waitForTimeout(2000);
+console.log(p.url(), (await p.content()).slice(0, 1500));
+await b.close();
