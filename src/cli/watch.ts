@@ -26,6 +26,14 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
   const opened = await openEngine(options, 'watch', { wake });
   const { engine, log } = opened;
   engine.reported = new Map();
+  // The web console beside the daemon (DESIGN §13): its uploads reach the inbox watched below. First, so that a
+  // console that cannot start (a port in use, a password secret unset) leaves nothing else listening.
+  let consoleServer: ConsoleServer | undefined;
+  if (engine.config.console.port !== null)
+    consoleServer = await startConsole(engine, { ingestUploads: false }).catch(async (err: unknown) => {
+      await opened.close();
+      throw err;
+    });
   const folders = workFolders(engine.config.workDir);
   let stopping = false;
   const stop = () => {
@@ -49,10 +57,6 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
     engine.runtimes.setLocalCallbackBase(callbacks.url);
     log.info('callback listener started', { url: callbacks.url });
   }
-
-  // The web console beside the daemon (DESIGN §13): its uploads reach the inbox watched below.
-  let consoleServer: ConsoleServer | undefined;
-  if (engine.config.console.port !== null) consoleServer = await startConsole(engine, { ingestUploads: false });
 
   const queue: string[] = [];
   const watcher = chokidar.watch(folders.inbox, {

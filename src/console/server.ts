@@ -157,8 +157,9 @@ export async function startConsole(engine: Engine, options: ConsoleOptions): Pro
     const again = (status: number, text: string) => send(reply, status, loginPage(csrf.tokenFor(`login:${nonce}`), text, next));
     if (!nonce || !csrf.valid(`login:${nonce}`, field(req.body, '_csrf')))
       return send(reply, 403, messagePage(undefined, 403, 'Refused', 'The sign-in form was not sent from this console: open the sign-in page again.'));
+    // A look without counting: only failures count (below), and the name is refused once none are left.
     const status = await signInFailures(req, { increment: false });
-    if (!status.isAllowed && status.isExceeded) {
+    if (!status.isAllowed && (status.isExceeded || status.remaining <= 0)) {
       log.warn('console: sign-in throttled', { name });
       return again(429, `Too many failed sign-ins for this name: try again in ${Math.ceil(status.ttlInSeconds / 60)} minute(s).`);
     }

@@ -8,7 +8,9 @@ export function uploadPage(providers: readonly string[], selected: string, ctx: 
     { ...ctx, title: 'Upload' },
     html`<h1>Upload a payout sheet</h1>
 ${notice('error', notices.error)}
-<form method="post" action="/upload" enctype="multipart/form-data" class="stack">
+${providers.length === 0
+    ? ''
+    : html`<form method="post" action="/upload" enctype="multipart/form-data" class="stack">
 <input type="hidden" name="_csrf" value="${ctx.csrf}">
 <label for="provider">Provider</label>
 <select id="provider" name="provider">
@@ -17,7 +19,7 @@ ${providers.map((p) => html`<option value="${p}"${p === selected ? html` selecte
 <label for="sheet">Payout sheet</label>
 <input id="sheet" name="sheet" type="file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required>
 <button type="submit">Upload</button>
-</form>`,
+</form>`}`,
   );
 }
 
