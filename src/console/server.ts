@@ -67,6 +67,9 @@ export async function startConsole(engine: Engine, options: ConsoleOptions): Pro
   const serverOsUser = osUser();
   const folders = workFolders(config.workDir);
   const providers = Object.keys(config.providers).filter((id) => getProvider(id));
+  // Made now, before `watch` starts its inbox watcher: a folder created just before an upload's rename could be
+  // scanned after the sheet arrived, and the sheet missed.
+  for (const id of providers) fs.mkdirSync(path.join(folders.inbox, id), { recursive: true, mode: 0o700 });
   /** Uploads of this process: sheet SHA-256 → file name (the page that waits for its batch names it). */
   const uploads = new Map<string, string>();
   let ingesting: Promise<void> = Promise.resolve();
@@ -322,7 +325,6 @@ export async function startConsole(engine: Engine, options: ConsoleOptions): Pro
   /** Writes the sheet into inbox/<provider>/ under a temp name, records its uploader, then renames it. */
   async function saveUpload(file: NodeJS.ReadableStream & { truncated?: boolean }, filename: string, provider: string, uploader: string): Promise<{ file: string; sha256: string } | { status: number; error: string }> {
     const dir = path.join(folders.inbox, provider);
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     // A dotfile ending .part: intake never takes it while it is being written.
     const temp = path.join(dir, `.upload-${crypto.randomBytes(8).toString('hex')}.part`);
     const hash = crypto.createHash('sha256');
