@@ -44,7 +44,7 @@ ${canCancel ? html`<button type="submit" class="danger" formaction="${action('ca
 </form>`;
 }
 
-function rowLine(p: PayoutRecord): SafeHtml {
+function rowLine(p: PayoutRecord, canResolve: boolean): SafeHtml {
   const status = resultStatusOf[p.status];
   return html`<tr>
 <td class="num">${p.rowNumber}</td>
@@ -53,7 +53,7 @@ function rowLine(p: PayoutRecord): SafeHtml {
 <td>${p.currency ?? ''}</td>
 <td><span class="status ${status}">${status}</span></td>
 <td>${p.errorMessage ?? ''}</td>
-<td>${status === 'needs_review' ? html`<form method="get" action="/payouts/${encodeURIComponent(p.id)}/resolve"><button type="submit">Resolve</button></form>` : ''}</td>
+<td>${status === 'needs_review' && canResolve ? html`<form method="get" action="/payouts/${encodeURIComponent(p.id)}/resolve"><button type="submit">Resolve</button></form>` : ''}</td>
 </tr>`;
 }
 
@@ -122,7 +122,7 @@ ${rows.length === 0
     : html`<table class="rows">
 <thead><tr><th scope="col">row</th><th scope="col">reference</th><th scope="col">amount</th><th scope="col">currency</th><th scope="col">payout_status</th><th scope="col">error</th><th scope="col"><span class="visually-hidden">action</span></th></tr></thead>
 <tbody>
-${rows.map(rowLine)}
+${rows.map((p) => rowLine(p, may(ctx.roles, 'resolve')))}
 </tbody>
 </table>`}
 <nav class="pages" aria-label="Rows pages">
