@@ -8,6 +8,8 @@
 //                                      --restart-rows, --providers, --skip, --profile DIR, --tmp DIR, --out FILE)
 //   npm run bench -- --only scaleout   three watch processes on one PostgreSQL journal sharing one rate limit
 //                                      (bench/scaleout.ts; --rows, --rate, --processes): bench/results/scaleout.json
+//   npm run bench -- --only console    the web console's batch page on a 100,000-row batch (bench/console.ts):
+//                                      bench/results/console.json (--rows N, --requests N)
 //   npm run bench -- --rounds 1        alternating ingest rounds (default 3)
 //   npm run bench -- --child-rounds 2  fresh child processes per phase for the RSS figures (default 2)
 //   npm run bench -- --no-child        skip them (RSS from in-process samples)
@@ -21,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchIngest, fmt, type IngestReport } from './ingest.ts';
 import { benchPacing, type PacingReport } from './pacing.ts';
+import { benchConsole } from './console.ts';
 import { benchThroughput, goalLines, parseArgs as throughputArgs, resultDocument } from './throughput.ts';
 import { machine } from './machine.ts';
 import { benchScaleout, parseArgs as scaleoutArgs } from './scaleout.ts';
@@ -35,8 +38,8 @@ const opt = (name: string) => {
 };
 const only = opt('--only');
 const rounds = Number(opt('--rounds') ?? process.env.BENCH_ROUNDS ?? 3);
-if (only && only !== 'ingest' && only !== 'pacing' && only !== 'throughput' && only !== 'scaleout') {
-  process.stderr.write(`--only must be ingest, pacing, throughput or scaleout\n`);
+if (only && !['ingest', 'pacing', 'throughput', 'scaleout', 'console'].includes(only)) {
+  process.stderr.write(`--only must be ingest, pacing, throughput, scaleout or console\n`);
   process.exit(2);
 }
 
@@ -205,6 +208,27 @@ if (only === 'scaleout') {
   row('scaleout', 'wall s / rate-limited minimum s', `${f.wallSeconds.toFixed(1)} / ${f.minimumSeconds.toFixed(1)}`, '', '');
   row('scaleout', 'queries per payout', f.queriesPerPayout.toFixed(2), '', '');
   row('scaleout', 'results', out, '', '');
+}
+
+// Not in the default run: a 100,000-row journal built first (bench/console.ts).
+if (only === 'console') {
+  const m = machine();
+  const r = await benchConsole({ rows: Number(opt('--rows') ?? 100_000), requests: Number(opt('--requests') ?? 20) });
+  const page = r.timings[0]!;
+  const out = write('console.json', {
+    benchmark: 'console',
+    description:
+      `The web console's batch page on a batch of ${fmt(r.rows)} rows (journal built with insertRows in chunks of 1,000, rows moved to ` +
+      'succeeded/failed/needs_review), served by `paybatch console` in its own process and asked over loopback HTTP, signed in.',
+    method: `3 warm-up requests, then ${r.requests} sequential requests each; median, p90 and max of the time to the last byte (fetch in the bench process)`,
+    machine: m,
+    goals: [{ name: 'batch page, 100,000 rows', value: `${page.medianMs} ms (median)`, target: '< 1000 ms', pass: page.medianMs < 1000 }],
+    buildSeconds: r.buildSeconds,
+    timings: r.timings,
+  });
+  for (const t of r.timings) row('console', `${t.what} median / p90 / max ms`, `${t.medianMs} / ${t.p90Ms} / ${t.maxMs}`, t === page ? '< 1000' : '', t === page ? pass(t.medianMs < 1000) : '');
+  row('console', 'journal built in s', String(r.buildSeconds), '', '');
+  row('console', 'results', out, '', '');
 }
 
 const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...lines.map((l) => l[i]!.length), ['bench', 'figure', 'value', 'target', ''][i]!.length));

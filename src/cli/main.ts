@@ -9,6 +9,7 @@ import { approveCommand, cancelCommand, reportCommand, resolveCommand, statusCom
 import { sandboxCommand } from './sandbox.ts';
 import { templateCommand } from './template.ts';
 import { demoCommand } from './demo.ts';
+import { consoleCommand, hashPasswordCommand } from './console.ts';
 import { validateFile } from '../engine/validate-file.ts';
 import { exitCodeFor } from '../engine/batch.ts';
 import { printSummaries } from './output.ts';
@@ -111,6 +112,16 @@ program
   .requiredOption('--note <text>', 'how the outcome was established')
   .option('--by <name>', 'who resolves (default: the OS user)')
   .action(async (payout: string, _o, cmd: Command) => done(await resolveCommand(payout, cmd.optsWithGlobals())));
+
+program
+  .command('console')
+  .description('the web console alone, against the work folder\'s journal (needs console.port)')
+  .action(async (_o, cmd: Command) => done(await consoleCommand(cmd.optsWithGlobals())));
+
+program
+  .command('hash-password')
+  .description('a console passwordHash for the password read as one line from stdin')
+  .action(async () => done(await hashPasswordCommand()));
 
 program
   .command('sandbox')

@@ -9,6 +9,7 @@ import { archiveFinished, recoverStranded, resumeUnfinished, takeInboxFile } fro
 import { checkReversals } from '../engine/reversals.ts';
 import { deliverDue } from '../notify/deliver.ts';
 import { noticeChanged } from '../notify/outbox.ts';
+import { startConsole, type ConsoleServer } from '../console/server.ts';
 import { isCandidate } from '../intake/claim.ts';
 import { isRegularFile, workFolders } from '../intake/folders.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
@@ -28,6 +29,14 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
   const opened = await openEngine(options, 'watch', { wake });
   const { engine, log } = opened;
   engine.reported = new Map();
+  // The web console beside the daemon (DESIGN §13): its uploads reach the inbox watched below. First, so that a
+  // console that cannot start (a port in use, a password secret unset) leaves nothing else listening.
+  let consoleServer: ConsoleServer | undefined;
+  if (engine.config.console.port !== null)
+    consoleServer = await startConsole(engine, { ingestUploads: false }).catch(async (err: unknown) => {
+      await opened.close();
+      throw err;
+    });
   const folders = workFolders(engine.config.workDir);
   let stopping = false;
   // SIGTERM (DESIGN §11): no new create; answers in flight are awaited up to workers.drainSeconds; then the
@@ -102,7 +111,7 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
     if (s.state !== 'submitting' && s.state !== 'polling') report(s);
   };
 
-  if (!options.json) process.stdout.write(`watching ${folders.inbox}${callbacks ? `; callbacks on ${callbacks.url}/callbacks/<provider>` : ''} (Ctrl-C to stop)\n`);
+  if (!options.json) process.stdout.write(`watching ${folders.inbox}${callbacks ? `; callbacks on ${callbacks.url}/callbacks/<provider>` : ''}${consoleServer ? `; console on ${consoleServer.url}` : ''} (Ctrl-C to stop)\n`);
   const recovered = engine.journal.recoverInFlight();
   if (recovered) log.warn(`${recovered} payout(s) were in flight when paybatch last stopped: checking them with the provider first`);
   // Again later: a sheet left in the inbox by a configuration error (a secret file may be fixed meanwhile).
@@ -168,6 +177,7 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
     process.off('SIGTERM', stop);
     await watcher.close();
     await callbacks?.close();
+    await consoleServer?.close();
     await opened.close();
   }
   return 0;

@@ -1,7 +1,7 @@
 // Payouts: the sheet's rows as journaled, their state changes (checked against the transition table, one event
 // each, one transaction each) and the problems found with them.
 import type Database from 'better-sqlite3';
-import type { EventNote, NewPayout, PayoutPatch, PayoutRecord, PayoutStore } from '../contract.ts';
+import type { EventNote, NewPayout, PayoutPatch, PayoutRecord, PayoutStore, RowPageFrom } from '../contract.ts';
 import { splitPayoutId } from '../contract.ts';
 import { IllegalTransitionError, PAYOUT_STATUSES, assertTransition, type PayoutStatus } from '../states.ts';
 import type { RowProblem } from '../../validate/problem.ts';
@@ -80,6 +80,22 @@ export class SqlitePayouts implements PayoutStore {
       this.statement(`SELECT * FROM payouts WHERE batch_id = ? ${where} ORDER BY row_number LIMIT ?`)
         .all(batchId, ...(statuses ?? []), limit) as Row[]
     ).map((r) => this.payout(r));
+  }
+
+  /**
+   * Keyset paging (ConsoleQueries.pageOfPayouts). One status: a range of payouts_batch_status (batch, status, then
+   * the row number it ends with), so a sparse status costs what a dense one does. Several (`pending` is five):
+   * the primary key walked from the keyset, the others filtered out (merging five ranges would sort them all).
+   */
+  pageOfPayouts(batchId: string, statuses: readonly PayoutStatus[] | null, from: RowPageFrom, limit: number): PayoutRecord[] {
+    const index = statuses?.length === 1 ? 'INDEXED BY payouts_batch_status' : '';
+    const where = statuses ? `AND status IN (${statuses.map(() => '?').join(',')})` : '';
+    const forward = 'after' in from;
+    const sql = `SELECT * FROM payouts ${index} WHERE batch_id = ? ${where} AND row_number ${forward ? '>' : '<'} ?
+                 ORDER BY row_number ${forward ? 'ASC' : 'DESC'} LIMIT ?`;
+    const rows = this.statement(sql).all(batchId, ...(statuses ?? []), forward ? from.after : from.before, limit) as Row[];
+    if (!forward) rows.reverse();
+    return rows.map((r) => this.payout(r));
   }
 
   *iteratePayouts(batchId: string): Generator<PayoutRecord> {

@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import type { BulkRowWriter, Journal } from '../contract.ts';
 import { SqliteAudit } from './audit.ts';
 import { SqliteBatches } from './batches.ts';
+import { SqliteConsoleQueries } from './console-queries.ts';
 import { BulkWriter } from './bulk-writer.ts';
 import { SqliteDeliveries } from './deliveries.ts';
 import { SqliteDuplicateChecks } from './fingerprints.ts';
@@ -39,6 +40,7 @@ export class SqliteJournal implements Journal {
   private readonly duplicates: SqliteDuplicateChecks;
   private readonly releases: SqliteReleaseLedger;
   private readonly deliveries: SqliteDeliveries;
+  private readonly consoleQueries: SqliteConsoleQueries;
 
   constructor(readonly file: string) {
     this.opened = openDatabase(file);
@@ -51,6 +53,7 @@ export class SqliteJournal implements Journal {
     this.duplicates = new SqliteDuplicateChecks(db);
     this.releases = new SqliteReleaseLedger(db);
     this.deliveries = new SqliteDeliveries(db, this.audit);
+    this.consoleQueries = new SqliteConsoleQueries(db);
   }
 
   /** No claims: the work-folder lock makes every row this process's (see PayoutClaims). */
@@ -197,6 +200,12 @@ export class SqliteJournal implements Journal {
   readonly deliveriesPending: Journal['deliveriesPending'] = () => this.settled() && this.deliveries.deliveriesPending();
   readonly deliveriesGivenUp: Journal['deliveriesGivenUp'] = (limit) => this.settled() && this.deliveries.deliveriesGivenUp(limit);
   readonly getDelivery: Journal['getDelivery'] = (id) => this.settled() && this.deliveries.getDelivery(id);
+  // ---- the console and /metrics ----
+  readonly pageOfPayouts: Journal['pageOfPayouts'] = (batchId, statuses, from, limit) => this.settled() && this.payouts.pageOfPayouts(batchId, statuses, from, limit);
+  readonly amountTotals: Journal['amountTotals'] = (batchId) => this.settled() && this.consoleQueries.amountTotals(batchId);
+  readonly payoutTotals: Journal['payoutTotals'] = () => this.settled() && this.consoleQueries.payoutTotals();
+  readonly rowsWaiting: Journal['rowsWaiting'] = () => this.settled() && this.consoleQueries.rowsWaiting();
+  readonly attemptTotals: Journal['attemptTotals'] = () => this.settled() && this.consoleQueries.attemptTotals();
 }
 
 /** Opens (creating or migrating) the SQLite journal at `file`. */
