@@ -163,4 +163,10 @@ export const migrations: string[] = [
   ALTER TABLE batches ADD COLUMN cancelled_at TEXT;
   CREATE INDEX batches_released ON batches(provider, released_at) WHERE released_at IS NOT NULL;
   `,
+  // 7: the events of a batch by type (the reports read its approval events). Numbered 7: migrations 5 and 6 come
+  // from other branches and go in front of it when merged (a migration's place in this list is its user_version).
+  // IF NOT EXISTS keeps it safe whichever order it was applied in.
+  `
+  CREATE INDEX IF NOT EXISTS events_batch_type ON events(batch_id, type);
+  `,
 ];
