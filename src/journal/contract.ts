@@ -1,17 +1,17 @@
 // The journal contract (DESIGN §3, §11): what the engine, the CLI and the reports need from a journal, and
 // what any implementation must keep true — every row written before any money moves, every state change
 // checked against the transition table (states.ts) and written with one event in one transaction. The
-// SQLite journal (sqlite/) is one implementation; test/contract/journal-contract.ts is the suite every
-// implementation passes.
+// SQLite journal (sqlite/) and the PostgreSQL journal (postgres/) implement it; test/contract/journal-contract.ts
+// is the suite every implementation passes.
 //
-// How an async journal (PostgreSQL, DESIGN §11) fits. Today's contract is synchronous because SQLite is
-// (better-sqlite3 commits before a call returns). The PostgreSQL journal implements the same groups below with
-// every method answering a Promise, generators becoming AsyncIterables, and `atomically(fn)` running an async
-// `fn` on one connection inside one transaction (BEGIN … COMMIT, the journal handle passed to `fn` bound to
-// it). The engine then moves in one step: each `journal.x(…)` becomes `await journal.x(…)` (an await of
-// SQLite's plain answers is the same answer), and the contract suite already awaits every call, so it runs
-// unchanged against both. What the engine calls per row, the hot paths to keep to one round trip each:
-//   - ingest: insertRows (1,000 rows a call) or bulkWriter (SQLite: a worker thread; PostgreSQL: COPY);
+// How the PostgreSQL journal (postgres/, DESIGN §11) fits. The contract stays synchronous, as SQLite is
+// (better-sqlite3 commits before a call returns): a worker thread owns the `pg` connections, and each call blocks
+// on Atomics.wait until the worker posts its answer, read with receiveMessageOnPort (postgres/bridge.ts). A call
+// is one round trip, its statements pipelined (postgres/session.ts); the lease's heartbeat runs in the worker on
+// a connection of its own, so a busy main thread keeps its lease. The engine runs unchanged against both.
+// What the engine calls per row, the hot paths to keep to one round trip each:
+//   - ingest: insertRows (1,000 rows a call; PostgreSQL: one statement over arrays) or bulkWriter (SQLite only:
+//     a worker thread);
 //   - per create: later(transition to submitting), then later(recordAttempt + transition), getPayee;
 //   - per poll: duePayouts (1,000 a call), later(recordAttempt + getPayout + transition | touch);
 //   (`later` is group commit: the changes of many rows in one transaction, see Transactions.)

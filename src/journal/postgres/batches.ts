@@ -42,13 +42,19 @@ export class PostgresBatches implements BatchStore {
     const at = now();
     const r = this.session.write(
       `WITH created AS (
-         INSERT INTO batches (id, file_name, file_sha256, file_bytes, provider, state, source_path, format, created_at, updated_at, read_by)
-         VALUES ($1, $2, $3, $4, $5, 'received', $6, $7, $8, $8, $9) RETURNING *),
+         INSERT INTO batches (id, file_name, file_sha256, file_bytes, provider, state, source_path, format, released_by, released_os_user, created_at, updated_at, read_by)
+         VALUES ($1, $2, $3, $4, $5, 'received', $6, $7, $11, $12, $8, $8, $9) RETURNING *),
        logged AS (
          INSERT INTO events (at, batch_id, payout_id, type, from_status, to_status, detail)
          SELECT $8, id, NULL, 'batch-received', NULL, 'received', $10 FROM created)
        SELECT * FROM created`,
-      [b.id, b.fileName, b.fileSha256, b.fileBytes, b.provider, b.sourcePath, b.format, at, this.holder, detailJson({ file: b.fileName, sha256: b.fileSha256 })],
+      [
+        b.id, b.fileName, b.fileSha256, b.fileBytes, b.provider, b.sourcePath, b.format, at, this.holder,
+        detailJson({ file: b.fileName, sha256: b.fileSha256 }),
+        // Stored as given; absent: null.
+        b.releasedBy ?? null,
+        b.releasedOsUser ?? null,
+      ],
     );
     return batchFromRow(r.rows[0]!);
   }

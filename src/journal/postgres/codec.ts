@@ -28,6 +28,8 @@ const BATCH_COLUMNS: Record<keyof BatchPatch, [column: string, toDb: (v: unknown
   archivedPath: ['archived_path', asIs],
   completedAt: ['completed_at', asIs],
   lastReversalCheckAt: ['last_reversal_check_at', asIs],
+  releasedAt: ['released_at', asIs],
+  cancelledAt: ['cancelled_at', asIs],
 };
 
 const PAYOUT_COLUMNS: Record<keyof PayoutPatch, [column: string, toDb: (v: unknown) => unknown]> = {

@@ -3,7 +3,8 @@
 // batches, the processes and their leases, token buckets, and the delivery outbox (DESIGN §12). Times are the
 // same ISO text the SQLite journal writes; leases alone are timestamptz, on the server's clock. Amounts are
 // NUMERIC integers (exact, and wider than int8: a journal may carry any integer of minor units).
-// Versioned: paybatch runs what a database lacks on first open, under an advisory lock (open.ts).
+// Versioned: paybatch runs what a database lacks on first open, under an advisory lock (open.ts). An applied
+// migration is never edited: a change is a new one at the end.
 export const migrations: string[] = [
   `
   CREATE TABLE batches (
@@ -184,5 +185,18 @@ export const migrations: string[] = [
     claimed_by TEXT
   );
   CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE delivered_at IS NULL AND gave_up_at IS NULL;
+  `,
+  // 2: controls (DESIGN §12), as the SQLite journal's migration 4: who released the file (four eyes), when it was
+  // released (daily limits count batches by it, releasedTotals), when a cancel was asked; and the events of a batch
+  // by type (the reports read its approval events), which also serves what events_batch served.
+  `
+  ALTER TABLE batches ADD COLUMN released_by TEXT;
+  ALTER TABLE batches ADD COLUMN released_os_user TEXT;
+  -- ISO-8601 text compared byte by byte, as SQLite compares it, whatever the database's collation
+  ALTER TABLE batches ADD COLUMN released_at TEXT COLLATE "C";
+  ALTER TABLE batches ADD COLUMN cancelled_at TEXT;
+  CREATE INDEX batches_released ON batches(provider, released_at) WHERE released_at IS NOT NULL;
+  CREATE INDEX events_batch_type ON events(batch_id, type);
+  DROP INDEX events_batch;
   `,
 ];

@@ -13,6 +13,7 @@ import { PostgresDuplicateChecks } from './fingerprints.ts';
 import { PostgresFolderRecords } from './folder.ts';
 import { migrate, registerProcess } from './open.ts';
 import { PostgresPayouts } from './payouts.ts';
+import { PostgresReleaseLedger } from './releases.ts';
 import { Session } from './session.ts';
 
 /** Group commit, as the SQLite journal's (sqlite/store.ts): a change waits at most this long, or for this many. */
@@ -48,6 +49,7 @@ export class PostgresJournal implements Journal, DeliveryOutbox {
   private readonly duplicates: PostgresDuplicateChecks;
   private readonly deliveries: PostgresDeliveries;
   private readonly claimStore: PostgresClaims;
+  private readonly releases: PostgresReleaseLedger;
   private closed = false;
 
   /** `url`: postgres://user:password@host:port/db; the password is never shown (errors name describeUrl's form). */
@@ -71,6 +73,7 @@ export class PostgresJournal implements Journal, DeliveryOutbox {
     this.duplicates = new PostgresDuplicateChecks(session);
     this.deliveries = new PostgresDeliveries(session, this.holder);
     this.claimStore = new PostgresClaims(session, this.bridge, this.holder);
+    this.releases = new PostgresReleaseLedger(session);
   }
 
   /** Flushes, gives back this process's claims but those `submitting` (their lease covers them), leaves status. */
@@ -226,6 +229,9 @@ export class PostgresJournal implements Journal, DeliveryOutbox {
   readonly recordFingerprints: Journal['recordFingerprints'] = (batchId, columns) => this.settled() && this.duplicates.recordFingerprints(batchId, columns);
   readonly validRowsWithEmptyCell: Journal['validRowsWithEmptyCell'] = (batchId, column) => this.settled() && this.duplicates.validRowsWithEmptyCell(batchId, column);
   readonly paidLookalikes: Journal['paidLookalikes'] = (batchId, sinceIso, limit) => this.settled() && this.duplicates.paidLookalikes(batchId, sinceIso, limit);
+
+  // ---- what was released (daily limits) ----
+  readonly releasedTotals: Journal['releasedTotals'] = (provider, fromIso, toIso) => this.settled() && this.releases.releasedTotals(provider, fromIso, toIso);
 
   // ---- the delivery outbox ----
   readonly enqueueDelivery: DeliveryOutbox['enqueueDelivery'] = (d) => this.settled() && this.deliveries.enqueueDelivery(d);

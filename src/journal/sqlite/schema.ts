@@ -182,4 +182,8 @@ export const migrations: string[] = [
   );
   CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(next_attempt_at) WHERE delivered_at IS NULL AND gave_up_at IS NULL;
   `,
+  // 6: the events of a batch by type (the reports read a batch's approval events).
+  `
+  CREATE INDEX IF NOT EXISTS events_batch_type ON events(batch_id, type);
+  `,
 ];
