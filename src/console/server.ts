@@ -13,7 +13,7 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { Engine } from '../engine/engine.ts';
-import { approveBatch, cancelBatch, ControlRefused, findPayout, osUser, resolvePayout, type Actor } from '../engine/controls.ts';
+import { approveBatch, cancelBatch, ControlRefused, findPayout, osUser, resolvePayout, uploaderKey, type Actor } from '../engine/controls.ts';
 import { takeInboxFile } from '../engine/inbox.ts';
 import { freePath, workFolders } from '../intake/folders.ts';
 import { acquireWorkLock, WorkFolderBusy } from '../intake/lock.ts';
@@ -353,7 +353,7 @@ export async function startConsole(engine: Engine, options: ConsoleOptions): Pro
       return { status: 409, error: `These bytes are already batch ${known.id} (${known.fileName}, ${known.state}): nothing was uploaded, nothing is paid twice.` };
     }
     // The uploader releases the file (four eyes, DESIGN §12): recorded before intake can see the sheet.
-    journal.claimMeta(`uploader:${sha256}`, uploader);
+    journal.claimMeta(uploaderKey(sha256), uploader);
     // Never over a sheet already waiting in the inbox: `name (2).csv` when taken.
     const target = freePath(dir, filename || 'upload.csv');
     fs.renameSync(temp, target);
@@ -381,7 +381,8 @@ export async function startConsole(engine: Engine, options: ConsoleOptions): Pro
         return;
       }
       try {
-        await takeInboxFile(engine, file, { noWait: true, stableSeconds: 0 });
+        // Read and journaled here; sent by a watch or run-once (DESIGN §13: no submission of its own).
+        await takeInboxFile(engine, file, { noWait: true, stableSeconds: 0, submit: false });
       } finally {
         lock.release();
       }

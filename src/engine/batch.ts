@@ -43,6 +43,11 @@ export interface FileOptions {
   until?: number;
   /** Who releases the sheet (four eyes): `run --by` (default the OS user); for the inbox, the file's owner. */
   releasedBy?: string;
+  /**
+   * false: read, check and journal only; a released batch waits in `submitting` for a watch or run-once to send it
+   * (`paybatch console` alone: no submission of its own, DESIGN §13).
+   */
+  submit?: boolean;
 }
 
 /** Sheets from this size on are journaled from a worker thread (about 40,000 rows). */
@@ -151,6 +156,10 @@ export async function processFile(engine: Engine, filePath: string, options: Fil
     return summarize(engine, batch, [`run "paybatch approve ${batchId}" to release it`]);
   }
   journal.updateBatch(batchId, { state: 'submitting', releasedAt: new Date().toISOString() });
+  if (options.submit === false) {
+    await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
+    return summarize(engine, journal.getBatch(batchId)!, ['released: a paybatch watch or run-once sends it']);
+  }
   return resumeBatch(engine, batchId, { ...options, name });
 }
 

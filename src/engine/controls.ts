@@ -95,10 +95,13 @@ const sameName = (a: string | null, b: string | null) => a !== null && b !== nul
 /** Four eyes: the refusal when the approver (its name or OS user) is the person who released the batch. */
 function fourEyesRefusal(batch: BatchRecord, actor: Actor): string | undefined {
   const releaser = [batch.releasedBy, batch.releasedOsUser];
-  if (![actor.by, actor.osUser].some((name) => releaser.some((r) => sameName(name, r)))) return undefined;
-  const approver = actor.via === 'cli' ? `${actor.by} (OS user ${actor.osUser})` : actor.by;
+  // On the console the signed-in name is the person; the OS user is the server's own account, shared by every
+  // console user, so it says nothing about who approves (the CLI's OS user does).
+  const approver = actor.via === 'console' ? [actor.by] : [actor.by, actor.osUser];
+  if (!approver.some((name) => releaser.some((r) => sameName(name, r)))) return undefined;
+  const who = actor.via === 'cli' ? `${actor.by} (OS user ${actor.osUser})` : actor.by;
   const released = batch.releasedOsUser ? `${batch.releasedBy} (OS user ${batch.releasedOsUser})` : batch.releasedBy;
-  return `four eyes (approval.fourEyes): ${approver} cannot approve batch ${batch.id}, released by ${released}; another person must approve it`;
+  return `four eyes (approval.fourEyes): ${who} cannot approve batch ${batch.id}, released by ${released}; another person must approve it`;
 }
 
 /** Releases a held batch (one approval releases it). Throws ControlRefused when it is not held, or four eyes refuse. */
@@ -151,6 +154,7 @@ export async function cancelBatch(engine: Engine, batchId: string, actor: Actor,
   const cancelled = await followCancelled(engine, journal.getBatch(batchId)!);
   log.info('batch cancelled', { batchId, by: actor.by, osUser: actor.osUser, via: actor.via, rowsCancelled: cancelled, state: journal.getBatch(batchId)!.state });
   await writeReportsFor(journal, batchId, config.workDir, reportOptions(engine));
+  await noticeBatch(engine, batchId);
   return journal.getBatch(batchId)!;
 }
 

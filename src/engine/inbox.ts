@@ -133,7 +133,7 @@ const FINAL_STATES: BatchState[] = ['completed', 'cancelled'];
 export async function takeInboxFile(
   engine: Engine,
   file: string,
-  options: { until?: number; noWait?: boolean; stableSeconds?: number },
+  options: { until?: number; noWait?: boolean; stableSeconds?: number; submit?: boolean },
 ): Promise<BatchSummary | undefined> {
   const folders = workFolders(engine.config.workDir);
   const folderProvider = providerOfInbox(folders, file);
@@ -153,7 +153,7 @@ export async function takeInboxFile(
   engine.journal.clearIntakeWait(path.relative(folders.root, file));
   engine.log.info('file claimed', { file: claimed.name, provider: claimed.provider ?? engine.config.provider });
   try {
-    return await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, releasedBy: claimed.owner, until: options.until, noWait: options.noWait });
+    return await processFile(engine, claimed.path, { origin: 'inbox', name: claimed.name, provider: claimed.provider, releasedBy: claimed.owner, until: options.until, noWait: options.noWait, submit: options.submit });
   } catch (err) {
     return quarantineUnlessJournaled(engine, claimed.path, claimed.name, err, path.dirname(file));
   }
