@@ -205,9 +205,9 @@ describe('the web console', () => {
     expect(await page.getByRole('progressbar').count()).toBe(0);
     const counts = await page.locator('table.counts tbody td').allInnerTexts();
     expect(counts).toEqual(['3', '1', '0', '0', '0', '0', '0', '1']); // succeeded … needs_review
-    // The README's picture of the batch page, with its row that needs a person (looked at, not compared).
+    // A test artefact to look at (test/artifacts/, not compared); the README shows a copy, docs/console-batch.png.
     await page.setViewportSize({ width: 1280, height: 900 });
-    await page.screenshot({ path: path.join(repoRoot, 'docs', 'console-batch.png'), fullPage: true });
+    await page.screenshot({ path: path.join(repoRoot, 'test', 'artifacts', 'console-batch.png'), fullPage: true });
     await context.close();
   });
 
