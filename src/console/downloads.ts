@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BatchRecord, Journal, PayoutRecord } from '../journal/contract.ts';
-import { resultStatusOf } from '../engine/reporting.ts';
-import { REPORT_FILE_NAMES, writeBatchReports, type ReportRow } from '../report/index.ts';
+import type { BatchRecord, Journal } from '../journal/contract.ts';
+import { reportRow } from '../engine/reporting.ts';
+import { REPORT_FILE_NAMES, writeBatchReports } from '../report/index.ts';
 import { isInside } from '../intake/folders.ts';
 
 export const DOWNLOADS = ['results.xlsx', 'results.csv', 'reconciliation.xlsx', 'reconciliation.csv'] as const;
@@ -22,25 +22,6 @@ const KEY_OF: Record<DownloadName, keyof typeof REPORT_FILE_NAMES> = {
 
 export const contentTypeOf = (name: DownloadName): string =>
   name.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-
-function reportRow(p: PayoutRecord): ReportRow {
-  return {
-    rowNumber: p.rowNumber,
-    original: p.original,
-    status: resultStatusOf[p.status],
-    merchantReference: p.merchantReference ?? '',
-    providerReference: p.providerReference ?? '',
-    rawStatus: p.rawStatus ?? '',
-    errorCode: p.errorCode ?? '',
-    errorMessage: p.errorMessage ?? '',
-    submittedAt: p.submittedAt ?? '',
-    completedAt: p.completedAt ?? '',
-    currency: p.currency ?? '',
-    amountMinor: p.amountMinor,
-    paidAmountMinor: p.paidAmountMinor,
-    feeMinor: p.feeMinor,
-  };
-}
 
 export interface Download {
   file: string;

@@ -25,7 +25,8 @@ export const resultStatusOf: Record<PayoutStatus, ResultStatus> = {
   cancelled: 'cancelled',
 };
 
-function reportRow(p: PayoutRecord): ReportRow {
+/** A journaled payout as the report writers read it (results, reconciliation, mails, console downloads). */
+export function reportRow(p: PayoutRecord): ReportRow {
   return {
     rowNumber: p.rowNumber,
     original: p.original,

@@ -5,7 +5,7 @@
 import { batchDocument } from '../cli/output.ts';
 import { providerNotify } from '../config/provider-block.ts';
 import type { Engine } from '../engine/engine.ts';
-import { resultStatusOf } from '../engine/reporting.ts';
+import { reportRow, resultStatusOf } from '../engine/reporting.ts';
 import { summarize, type BatchSummary } from '../engine/summary.ts';
 import type { Delivery } from '../journal/contract.ts';
 import type { BatchRecord, PayoutRecord } from '../journal/store.ts';
@@ -100,22 +100,8 @@ function rowView(p: PayoutRecord, batch: BatchRecord, maskMode: 'last4' | 'none'
 function totalsOf(engine: Engine, batchId: string): ReconciliationSummary {
   const totals = new ReconciliationAccumulator();
   for (const p of engine.journal.iteratePayouts(batchId)) {
-    totals.add({
-      rowNumber: p.rowNumber,
-      original: [],
-      status: resultStatusOf[p.status],
-      merchantReference: p.merchantReference ?? '',
-      providerReference: p.providerReference ?? '',
-      rawStatus: p.rawStatus ?? '',
-      errorCode: p.errorCode ?? '',
-      errorMessage: p.errorMessage ?? '',
-      submittedAt: p.submittedAt ?? '',
-      completedAt: p.completedAt ?? '',
-      currency: p.currency ?? '',
-      amountMinor: p.amountMinor,
-      paidAmountMinor: p.paidAmountMinor,
-      feeMinor: p.feeMinor,
-    });
+    // The cells are not summed: only the status, currency and amounts count.
+    totals.add({ ...reportRow(p), original: [] });
   }
   return totals.finish().summary;
 }
