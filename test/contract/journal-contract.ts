@@ -783,6 +783,109 @@ export function describeJournalContract(name: string, subject: JournalSubject): 
       });
     });
 
+    describe('what the console and /metrics read', () => {
+      it('pageOfPayouts pages a batch by keyset in row order, forward and back, filtered by one status or several', async () => {
+        const { j } = await fresh();
+        await batch(j, 'b1', Array.from({ length: 30 }, (_, k) => row(k + 2)));
+        for (let n = 2; n <= 31; n++) if (n % 5 === 0) await walk(j, `b1-${n}`, ['failed']);
+        for (const n of [3, 4]) await walk(j, `b1-${n}`, ['queued']);
+        const first = await j.pageOfPayouts('b1', null, { after: 0 }, 10);
+        expect(first.map((p) => p.rowNumber)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        expect(first[0]).toMatchObject({ id: 'b1-2', merchantReference: 'R-2', amountMinor: 200n, fields: { reference: 'R-2', amount: '2.00' } });
+        const next = await j.pageOfPayouts('b1', null, { after: 11 }, 10);
+        expect(next.map((p) => p.rowNumber)).toEqual([12, 13, 14, 15, 16, 17, 18, 19, 20, 21]);
+        expect((await j.pageOfPayouts('b1', null, { before: 12 }, 10)).map((p) => p.rowNumber)).toEqual(first.map((p) => p.rowNumber));
+        expect((await j.pageOfPayouts('b1', null, { before: 5 }, 10)).map((p) => p.rowNumber)).toEqual([2, 3, 4]);
+        expect((await j.pageOfPayouts('b1', null, { after: 29 }, 10)).map((p) => p.rowNumber)).toEqual([30, 31]);
+        const failed = await j.pageOfPayouts('b1', ['failed'], { after: 0 }, 3);
+        expect(failed.map((p) => [p.rowNumber, p.status])).toEqual([[5, 'failed'], [10, 'failed'], [15, 'failed']]);
+        expect((await j.pageOfPayouts('b1', ['failed'], { after: 15 }, 3)).map((p) => p.rowNumber)).toEqual([20, 25, 30]);
+        expect((await j.pageOfPayouts('b1', ['failed'], { before: 20 }, 2)).map((p) => p.rowNumber)).toEqual([10, 15]);
+        expect((await j.pageOfPayouts('b1', ['queued', 'failed'], { after: 0 }, 4)).map((p) => p.rowNumber)).toEqual([3, 4, 5, 10]);
+        expect(await j.pageOfPayouts('b1', ['succeeded'], { after: 0 }, 10)).toEqual([]);
+        expect(await j.pageOfPayouts('nope', null, { after: 0 }, 10)).toEqual([]);
+      });
+
+      it('amountTotals sums exactly per currency and status (beyond 2^53); rows without an amount count with currency null', async () => {
+        const { j } = await fresh();
+        const big = 9_007_199_254_740_993n; // 2^53 + 1: a double would round it
+        await batch(j, 'b1', [
+          row(2, { amountMinor: big }),
+          row(3, { amountMinor: 7n }),
+          row(4, { currency: 'USD', amountMinor: 5n }),
+          row(5, { status: 'invalid', amountMinor: null, currency: null, errorMessage: 'bad amount' }),
+        ]);
+        await batch(j, 'b2', [row(6, { merchantReference: 'other' })]);
+        await walk(j, 'b1-3', ['failed']);
+        const key = (t: { currency: string | null; status: string }) => `${t.currency ?? '~'}/${t.status}`;
+        const totals = (await j.amountTotals('b1')).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+        expect(totals).toEqual([
+          { currency: 'ARS', status: 'failed', rows: 1, amountMinor: 7n },
+          { currency: 'ARS', status: 'validated', rows: 1, amountMinor: big },
+          { currency: 'USD', status: 'validated', rows: 1, amountMinor: 5n },
+          { currency: null, status: 'invalid', rows: 1, amountMinor: 0n },
+        ]);
+        await batch(j, 'b3', [row(7, { amountMinor: big }), row(8, { amountMinor: big })]);
+        expect(await j.amountTotals('b3')).toEqual([{ currency: 'ARS', status: 'validated', rows: 2, amountMinor: 2n * big }]);
+        expect(await j.amountTotals('nope')).toEqual([]);
+      });
+
+      it('payoutTotals and rowsWaiting count over every batch; rowsWaiting only in batches that may still send', async () => {
+        const { j } = await fresh();
+        await batch(j, 'b1', [row(2), row(3), row(4)]);
+        await batch(j, 'b2', [row(5), row(6)], [], 'starpay');
+        await batch(j, 'b3', [row(7)]);
+        await walk(j, 'b1-2', ['submitting', 'succeeded']);
+        await walk(j, 'b1-3', ['queued']);
+        await j.updateBatch('b1', { state: 'submitting' });
+        await j.updateBatch('b2', { state: 'held' });
+        const byKey = <T extends { provider: string }>(xs: T[], key: (x: T) => string) => [...xs].sort((a, b) => key(a).localeCompare(key(b)));
+        expect(byKey(await j.payoutTotals(), (t) => `${t.provider}/${t.status}`)).toEqual([
+          { provider: 'starpay', status: 'validated', rows: 2 },
+          { provider: PROVIDER, status: 'queued', rows: 1 },
+          { provider: PROVIDER, status: 'succeeded', rows: 1 },
+          { provider: PROVIDER, status: 'validated', rows: 2 },
+        ]);
+        expect(byKey(await j.rowsWaiting(), (t) => t.provider)).toEqual([
+          { provider: 'starpay', rows: 2 },
+          { provider: PROVIDER, rows: 2 },
+        ]);
+        await j.updateBatch('b2', { state: 'cancelled' });
+        expect(await j.rowsWaiting()).toEqual([{ provider: PROVIDER, rows: 2 }]);
+      });
+
+      it('attemptTotals counts every attempt per provider, outcome and throttled, for every handle, and only grows', async () => {
+        const { j, place } = await fresh();
+        await batch(j, 'b1', [row(2), row(3)]);
+        const at = new Date().toISOString();
+        await j.recordAttempt('b1-2', 'create', at, 'accepted');
+        await j.recordAttempt('b1-3', 'create', at, 'notSent', { kind: 'notSent', throttled: true });
+        await j.atomically(() => j.recordAttempt('b1-3', 'create', at, 'notSent', { kind: 'notSent', throttled: false }));
+        const sorted = async (x: Journal) =>
+          (await x.attemptTotals()).sort((a, b) => `${a.outcome}/${a.throttled}`.localeCompare(`${b.outcome}/${b.throttled}`));
+        expect(await sorted(j)).toEqual([
+          { provider: PROVIDER, outcome: 'accepted', throttled: false, requests: 1 },
+          { provider: PROVIDER, outcome: 'notSent', throttled: false, requests: 1 },
+          { provider: PROVIDER, outcome: 'notSent', throttled: true, requests: 1 },
+        ]);
+        const other = await open(place);
+        await other.recordAttempt('b1-2', 'query', at, 'status');
+        await other.recordAttempt('b1-3', 'query', at, 'status');
+        await j.recordAttempt('b1-2', 'create', at, 'accepted');
+        const expected = [
+          { provider: PROVIDER, outcome: 'accepted', throttled: false, requests: 2 },
+          { provider: PROVIDER, outcome: 'notSent', throttled: false, requests: 1 },
+          { provider: PROVIDER, outcome: 'notSent', throttled: true, requests: 1 },
+          { provider: PROVIDER, outcome: 'status', throttled: false, requests: 2 },
+        ];
+        expect(await sorted(other)).toEqual(expected);
+        await j.close();
+        expect(await sorted(other)).toEqual(expected);
+        await other.close();
+        expect(await sorted(await open(place))).toEqual(expected);
+      });
+    });
+
     describe('crash safety, as the API shows it', () => {
       it('submitting is committed before transition returns: another process sees it, and recovers it as unknown', async () => {
         const { j, place } = await fresh();

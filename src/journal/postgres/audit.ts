@@ -7,7 +7,11 @@ const detailOf = (detail: unknown) => (detail === undefined ? null : detailJson(
 
 /** Events and attempts are written, never read back by the change that writes them: they ride with its next statement. */
 export class PostgresAudit implements AuditTrail {
-  constructor(private readonly session: Session) {}
+  constructor(
+    private readonly session: Session,
+    /** This process's rows of attempt_totals (its holder). */
+    private readonly shard: string,
+  ) {}
 
   event(type: string, batchId: string | null, payoutId: string | null, from: string | null, to: string | null, detail?: unknown): void {
     this.session.writeLater('INSERT INTO events (at, batch_id, payout_id, type, from_status, to_status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
@@ -21,15 +25,32 @@ export class PostgresAudit implements AuditTrail {
     ]);
   }
 
+  /**
+   * The attempt and its count in the running tally (attempt_totals, ConsoleQueries.attemptTotals) in one statement:
+   * counted under this process's shard, for the provider of the payout's batch ('<batch>-<row>': the row's digits
+   * and the dash stripped, as the SQLite journal finds it); an attempt of no known batch is not counted.
+   * Throttled: the detail says `throttled: true` (or 1), as SQLite's json_extract(detail, '$.throttled') = 1.
+   */
   recordAttempt(payoutId: string, kind: AttemptKind, startedAt: string, outcome: string, detail?: unknown): void {
-    this.session.writeLater('INSERT INTO attempts (payout_id, kind, started_at, finished_at, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)', [
-      payoutId,
-      kind,
-      startedAt,
-      now(),
-      outcome,
-      detailOf(detail),
-    ]);
+    const throttled = (detail as { throttled?: unknown } | null | undefined)?.throttled;
+    this.session.writeLater(
+      `WITH attempt AS (
+         INSERT INTO attempts (payout_id, kind, started_at, finished_at, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1)
+       INSERT INTO attempt_totals (provider, outcome, throttled, shard, requests)
+       SELECT b.provider, COALESCE($5, 'none'), $7, $8, 1 FROM batches b WHERE b.id = $9
+       ON CONFLICT (provider, outcome, throttled, shard) DO UPDATE SET requests = attempt_totals.requests + 1`,
+      [
+        payoutId,
+        kind,
+        startedAt,
+        now(),
+        outcome,
+        detailOf(detail),
+        typeof detail === 'object' && detail !== null && !Array.isArray(detail) && (throttled === true || throttled === 1),
+        this.shard,
+        payoutId.replace(/[0-9]*$/, '').slice(0, -1),
+      ],
+    );
   }
 
   eventsOf(filter: { batchId?: string; payoutId?: string; type?: string }): JournalEvent[] {

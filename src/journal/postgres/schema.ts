@@ -199,4 +199,38 @@ export const migrations: string[] = [
   CREATE INDEX events_batch_type ON events(batch_id, type);
   DROP INDEX events_batch;
   `,
+  // 3: what the console and /metrics read (ConsoleQueries, DESIGN §13), and the delivery outbox's order.
+  // - payouts (batch_id, status, row_number): a page of one status is a range of it, walked from the keyset in row
+  //   order (pageOfPayouts), as SQLite's payouts_batch_status; it serves every (batch_id, status) lookup the old
+  //   index served, which goes.
+  // - attempt_totals: the running tally of attempts (attemptTotals), one row per provider, outcome, throttled and
+  //   shard (the process that recorded them: its own rows, so processes committing at once never wait on, nor
+  //   deadlock over, a shared counter); recordAttempt adds to it in the same statement. Shard '' holds what
+  //   closed processes and the attempts before this migration counted.
+  // - deliveries.seq: insertion order (dueDeliveries answers oldest first, as SQLite's rowid); rows already there
+  //   are numbered by when they were created.
+  `
+  CREATE INDEX payouts_batch_status_row ON payouts(batch_id, status, row_number);
+  DROP INDEX payouts_batch_status;
+  CREATE TABLE attempt_totals (
+    provider TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    throttled BOOLEAN NOT NULL,
+    shard TEXT NOT NULL,
+    requests BIGINT NOT NULL,
+    PRIMARY KEY (provider, outcome, throttled, shard)
+  );
+  INSERT INTO attempt_totals (provider, outcome, throttled, shard, requests)
+  SELECT b.provider, COALESCE(a.outcome, 'none'),
+         COALESCE(a.detail IS NOT NULL AND jsonb_typeof(a.detail::jsonb) = 'object' AND (a.detail::jsonb -> 'throttled') IN ('true'::jsonb, '1'::jsonb), false),
+         '', count(*)
+    FROM attempts a JOIN batches b ON b.id = left(rtrim(a.payout_id, '0123456789'), -1)
+   GROUP BY 1, 2, 3;
+  ALTER TABLE deliveries ADD COLUMN seq BIGINT;
+  UPDATE deliveries d SET seq = o.n FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM deliveries) o WHERE o.id = d.id;
+  CREATE SEQUENCE deliveries_seq OWNED BY deliveries.seq;
+  SELECT setval('deliveries_seq', COALESCE((SELECT max(seq) FROM deliveries), 0) + 1, false);
+  ALTER TABLE deliveries ALTER COLUMN seq SET DEFAULT nextval('deliveries_seq'), ALTER COLUMN seq SET NOT NULL;
+  CREATE UNIQUE INDEX deliveries_seq_order ON deliveries(seq);
+  `,
 ];

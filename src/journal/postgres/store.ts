@@ -8,6 +8,7 @@ import { PostgresAudit } from './audit.ts';
 import { PostgresBatches } from './batches.ts';
 import { Bridge, describeUrl } from './bridge.ts';
 import { PostgresClaims } from './claims.ts';
+import { PostgresConsoleQueries } from './console-queries.ts';
 import { PostgresDeliveries } from './deliveries.ts';
 import { PostgresDuplicateChecks } from './fingerprints.ts';
 import { PostgresFolderRecords } from './folder.ts';
@@ -50,6 +51,7 @@ export class PostgresJournal implements Journal, DeliveryOutbox {
   private readonly deliveries: PostgresDeliveries;
   private readonly claimStore: PostgresClaims;
   private readonly releases: PostgresReleaseLedger;
+  private readonly consoleQueries: PostgresConsoleQueries;
   private closed = false;
 
   /** `url`: postgres://user:password@host:port/db; the password is never shown (errors name describeUrl's form). */
@@ -66,12 +68,13 @@ export class PostgresJournal implements Journal, DeliveryOutbox {
       this.bridge.end();
       throw err;
     }
-    this.audit = new PostgresAudit(session);
+    this.audit = new PostgresAudit(session, this.holder);
     this.batches = new PostgresBatches(session, this.holder);
     this.payouts = new PostgresPayouts(session, this.holder);
     this.folder = new PostgresFolderRecords(session);
     this.duplicates = new PostgresDuplicateChecks(session);
-    this.deliveries = new PostgresDeliveries(session, this.holder);
+    this.deliveries = new PostgresDeliveries(session, this.holder, this.audit);
+    this.consoleQueries = new PostgresConsoleQueries(session);
     this.claimStore = new PostgresClaims(session, this.bridge, this.holder);
     this.releases = new PostgresReleaseLedger(session);
   }
@@ -86,6 +89,14 @@ export class PostgresJournal implements Journal, DeliveryOutbox {
         [
           { text: `UPDATE payouts SET claimed_by = NULL WHERE claimed_by = $1 AND status <> 'submitting'`, values: [this.holder] },
           { text: 'UPDATE deliveries SET claimed_by = NULL WHERE claimed_by = $1', values: [this.holder] },
+          // This process's attempts tally goes into the shared shard (in key order: closes at once wait, never deadlock).
+          {
+            text: `WITH gone AS (DELETE FROM attempt_totals WHERE shard = $1 RETURNING provider, outcome, throttled, requests)
+                   INSERT INTO attempt_totals (provider, outcome, throttled, shard, requests)
+                   SELECT provider, outcome, throttled, '', requests FROM gone ORDER BY provider, outcome, throttled
+                   ON CONFLICT (provider, outcome, throttled, shard) DO UPDATE SET requests = attempt_totals.requests + excluded.requests`,
+            values: [this.holder],
+          },
           { text: 'UPDATE processes SET closed_at = clock_timestamp() WHERE holder = $1', values: [this.holder] },
         ],
         false,
@@ -241,4 +252,11 @@ export class PostgresJournal implements Journal, DeliveryOutbox {
   readonly deliveriesPending: DeliveryOutbox['deliveriesPending'] = () => this.settled() && this.deliveries.deliveriesPending();
   readonly deliveriesGivenUp: DeliveryOutbox['deliveriesGivenUp'] = (limit) => this.settled() && this.deliveries.deliveriesGivenUp(limit);
   readonly getDelivery: DeliveryOutbox['getDelivery'] = (id) => this.settled() && this.deliveries.getDelivery(id);
+
+  // ---- what the console and /metrics read ----
+  readonly pageOfPayouts: Journal['pageOfPayouts'] = (batchId, statuses, from, limit) => this.settled() && this.consoleQueries.pageOfPayouts(batchId, statuses, from, limit);
+  readonly amountTotals: Journal['amountTotals'] = (batchId) => this.settled() && this.consoleQueries.amountTotals(batchId);
+  readonly payoutTotals: Journal['payoutTotals'] = () => this.settled() && this.consoleQueries.payoutTotals();
+  readonly rowsWaiting: Journal['rowsWaiting'] = () => this.settled() && this.consoleQueries.rowsWaiting();
+  readonly attemptTotals: Journal['attemptTotals'] = () => this.settled() && this.consoleQueries.attemptTotals();
 }
