@@ -5,7 +5,9 @@ import type { BulkRowWriter, NewPayout } from '../contract.ts';
 import type { RowProblem } from '../../validate/problem.ts';
 import { rowTuple, type RowTuple } from './chunk-writer.js';
 
-const IN_FLIGHT = 2;
+// Chunks (1,000 rows, ~250 KB serialised each) queued for the writer: enough that neither thread waits for
+// the other to be scheduled again on a busy machine (two hand-offs per chunk otherwise stall both).
+const IN_FLIGHT = 8;
 
 /** What the worker is started with. */
 export interface WorkerData {
