@@ -56,7 +56,7 @@ describe('vexora webhooks served by watch', () => {
     watch.stdout!.on('data', (d) => (out += d));
     watch.stderr!.on('data', (d) => (out += d));
     try {
-      await waitFor('watch to serve callbacks', () => out.includes(`callbacks on http://127.0.0.1:${port}/callbacks/<provider>`) || undefined, 20_000);
+      await waitFor('watch to serve callbacks', () => out.includes(`callbacks on http://127.0.0.1:${port}/callbacks/<provider>`) || undefined, 60_000);
       fs.mkdirSync(path.join(work, 'inbox'), { recursive: true });
       // Account ending 0003: the payout stays processing, so the sandbox itself sends no webhook.
       fs.writeFileSync(path.join(work, 'inbox', 'acks.csv'), providerSheet('vexora', [{ ref, ending: '0003', amount: '150' }]));
@@ -71,7 +71,7 @@ describe('vexora webhooks served by watch', () => {
             j.close();
           }
         },
-        20_000,
+        60_000,
       );
       const record = (await sandboxPayouts(sandbox.url)).find((p) => p.reference === ref)!;
       expect(record.amount).toBe('150');
@@ -88,7 +88,7 @@ describe('vexora webhooks served by watch', () => {
       const literal = webhook('150.00', 'in processing');
       const accepted = await post(endpoint, literal);
       expect(accepted).toEqual({ status: 200, body: 'OK' });
-      await waitFor('the callback to trigger a query', async () => ((await queries()) > q ? true : undefined), 10_000);
+      await waitFor('the callback to trigger a query', async () => ((await queries()) > q ? true : undefined), 30_000);
 
       // Signed over the parsed number ("150") rather than the literal received: not what was sent, refused.
       q = await queries();
@@ -112,5 +112,5 @@ describe('vexora webhooks served by watch', () => {
       watch.kill('SIGTERM');
       await new Promise((r) => (watch.exitCode !== null ? r(null) : watch.once('exit', r)));
     }
-  }, 90_000);
+  }, 180_000);
 });
