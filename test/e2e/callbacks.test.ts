@@ -132,7 +132,7 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
       paybatchConfig(
         work,
         // Long poll intervals: anything settled within seconds was settled because a callback asked.
-        { [provider]: { url: sandbox.url, block: { poll: { firstAfterSeconds: 30, maxIntervalSeconds: 60, deadlineHours: 1 }, callbackUrl: capabilities.callbackUrlRequired ? endpoint : null } } },
+        { [provider]: { url: sandbox.url, block: { poll: { firstAfterSeconds: 120, maxIntervalSeconds: 120, deadlineHours: 1 }, callbackUrl: capabilities.callbackUrlRequired ? endpoint : null } } },
         { callbacks: { port, maxBodyBytes: MAX_BODY } },
       ),
     );
@@ -142,7 +142,7 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
     watch.stdout!.on('data', (d) => (out += d));
     watch.stderr!.on('data', (d) => (out += d));
     try {
-      await waitFor('watch to serve callbacks', () => out.includes(`callbacks on http://127.0.0.1:${port}/callbacks/<provider>`) || undefined, 20_000);
+      await waitFor('watch to serve callbacks', () => out.includes(`callbacks on http://127.0.0.1:${port}/callbacks/<provider>`) || undefined, 60_000);
       if (provider === PROVIDERS[0]) {
         // Only POST /callbacks/<a provider> is served.
         expect((await post(`http://127.0.0.1:${port}/callbacks/nosuch`, '{}', json)).status).toBe(404);
@@ -157,7 +157,8 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
         providerSheet(provider, [{ ref: refs[0]!, ending: '1111' }, { ref: refs[1]!, ending: '0002' }, { ref: refs[2]!, ending: '0003' }]),
       );
 
-      // The sandbox's own callbacks settle the paid and the failed row long before the first poll (30 s).
+      // The sandbox's own callbacks settle the paid and the failed row long before the first poll (120 s; the
+      // margins are wide so that a loaded CI machine still tells a callback from a poll).
       await waitFor(
         'the paid and the failed row to settle through callbacks',
         () => {
@@ -165,9 +166,9 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
           const s = statuses(work);
           return s.get(refs[0]!) === 'succeeded' && s.get(refs[1]!) === 'failed' ? s : undefined;
         },
-        20_000,
+        90_000,
       );
-      expect(Date.now() - started).toBeLessThan(25_000);
+      expect(Date.now() - started).toBeLessThan(100_000);
       const ledger = await sandboxPayouts(sandbox.url);
       const mine = refs.map((ref) => ledger.find((p) => p.reference === ref)!);
       for (const p of mine) expect((p as LedgerView & { notifyUrl?: string }).notifyUrl).toBe(endpoint);
@@ -226,7 +227,7 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
       expect(accepted.status).toBe(ack.status);
       expect(accepted.body).toBe(ack.body);
       expect(accepted.contentType).toBe(ack.contentType);
-      await waitFor('the callback to trigger a query', async () => ((await queries()) > q ? true : undefined), 10_000);
+      await waitFor('the callback to trigger a query', async () => ((await queries()) > q ? true : undefined), 60_000);
       await sleep(300);
       expect(statuses(work).get(refs[2]!)).toBe('submitted'); // the callback's claim was not believed
 
@@ -249,8 +250,8 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
 
       // When the provider really settles the stuck row, its callback completes it before any poll.
       expect(await sandboxForce(sandbox.url, stuck.reference, 'succeeded')).toBe(200);
-      await waitFor('the stuck row to complete through the callback', () => (statuses(work).get(refs[2]!) === 'succeeded' ? true : undefined), 15_000);
-      expect(Date.now() - started).toBeLessThan(30_000);
+      await waitFor('the stuck row to complete through the callback', () => (statuses(work).get(refs[2]!) === 'succeeded' ? true : undefined), 60_000);
+      expect(Date.now() - started).toBeLessThan(115_000);
 
       // Every refusal is in the log with its reason.
       const expected = { rejected: signed ? 2 : 3, replay: 1, tooLarge: 1 };
@@ -263,7 +264,7 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
           const large = l.filter((x) => x.message === 'callback body too large');
           return rejected.length >= expected.rejected && replays.length >= expected.replay && large.length >= expected.tooLarge ? { rejected, replays, large } : undefined;
         },
-        10_000,
+        60_000,
       );
       for (const line of lines.rejected) expect(String(line.reason)).not.toBe('');
       expect(lines.large[0]).toMatchObject({ level: 'warn', limit: MAX_BODY });
@@ -273,5 +274,5 @@ describe.each(PROVIDERS)('callbacks: %s', (provider) => {
       watch.kill('SIGTERM');
       await new Promise((r) => (watch.exitCode !== null ? r(null) : watch.once('exit', r)));
     }
-  }, 90_000);
+  }, 300_000);
 });

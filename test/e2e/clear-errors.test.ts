@@ -119,7 +119,7 @@ describe('case 11: one clear line instead of a stack trace', () => {
     const watch = spawnCli(['watch', '--config', cfg]);
     let out = '';
     watch.stdout!.on('data', (d) => (out += d));
-    await waitFor('watch to start', () => out.includes('watching') || undefined, 30_000);
+    await waitFor('watch to start', () => out.includes('watching') || undefined, 60_000);
     watch.kill('SIGKILL');
     await new Promise((resolve) => watch.once('exit', resolve));
 

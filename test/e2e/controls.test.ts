@@ -294,10 +294,10 @@ describe('cancel', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       if (kind === 'watch') {
-        await waitFor('watch to start', () => stdout.includes('watching') || undefined, 30_000);
+        await waitFor('watch to start', () => stdout.includes('watching') || undefined, 60_000);
         fs.copyFileSync(file, path.join(work, 'inbox', path.basename(file)));
       }
-      await waitFor('the first payouts to be sent', async () => (await createRequests(refs)).filter((n) => n > 0).length >= 2 || undefined, 30_000);
+      await waitFor('the first payouts to be sent', async () => (await createRequests(refs)).filter((n) => n > 0).length >= 2 || undefined, 60_000);
       const batchId = await waitFor('the batch in the journal', () => {
         const journal = openJournal(work);
         try {

@@ -267,11 +267,11 @@ describe('promise 8: the inbox with hostile files and odd names', () => {
     watch.stdout!.on('data', (d) => (out += d));
     watch.stderr!.on('data', (d) => (out += d));
     try {
-      await waitFor('watch to start', () => out.includes('watching') || undefined, 20_000);
+      await waitFor('watch to start', () => out.includes('watching') || undefined, 60_000);
       fs.mkdirSync(path.join(work, 'inbox', 'old'), { recursive: true });
       fs.writeFileSync(path.join(work, 'inbox', 'old', 'typo.csv'), providerSheet('vexora', [{ ref: refFor('vexora', 'NW', 0) }]));
       tried.push('watch inbox old/typo.csv (unknown provider folder)');
-      await waitFor('the file to be rejected', () => fs.existsSync(path.join(work, 'rejected', 'typo.errors.csv')) || (watch.exitCode !== null ? true : undefined), 15_000);
+      await waitFor('the file to be rejected', () => fs.existsSync(path.join(work, 'rejected', 'typo.errors.csv')) || (watch.exitCode !== null ? true : undefined), 60_000);
       expect(watch.exitCode).toBeNull();
       expect(fs.existsSync(path.join(work, 'rejected', 'typo.errors.csv'))).toBe(true);
     } finally {

@@ -113,10 +113,10 @@ describe('case 1: a configuration error never moves a sheet out of its provider 
     watch.stdout!.on('data', (d) => (out += d));
     watch.stderr!.on('data', (d) => (out += d));
     try {
-      await waitFor('watch to start', () => out.includes('watching') || undefined, 20_000);
+      await waitFor('watch to start', () => out.includes('watching') || undefined, 60_000);
       fs.mkdirSync(path.join(work, 'inbox', 'vexora'), { recursive: true });
       fs.writeFileSync(path.join(work, 'inbox', 'vexora', 'w.csv'), lines.join('\n') + '\n');
-      await waitFor('the sheet to be left for a later attempt', () => out.includes('sheet left for a later attempt') || undefined, 20_000);
+      await waitFor('the sheet to be left for a later attempt', () => out.includes('sheet left for a later attempt') || undefined, 60_000);
       await sleep(1500); // a sheet moved to the top-level inbox would be taken (as StarPago's) by now
       expect(filesUnder(path.join(work, 'inbox'))).toEqual([path.join('vexora', 'w.csv')]);
       expect(filesUnder(path.join(work, 'processing'))).toEqual([]);
@@ -147,7 +147,7 @@ describe('case 2: a sheet stranded in processing/ by a kill goes back through in
     fs.writeFileSync(path.join(work, 'inbox', 'vexora', 'pay.csv'), content);
 
     const first = spawnCli(['run-once', '--config', slow]);
-    await waitFor('the sheet to be claimed into processing/', () => filesUnder(path.join(work, 'processing')).length > 0 || undefined, 20_000);
+    await waitFor('the sheet to be claimed into processing/', () => filesUnder(path.join(work, 'processing')).length > 0 || undefined, 60_000);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     expect(filesUnder(path.join(work, 'processing'))).toHaveLength(1);
@@ -190,7 +190,7 @@ describe('case 3: a file that changes while or after it is read', () => {
       let stdout = '';
       run.stdout!.on('data', (d) => (stdout += d));
       const exited = new Promise<number | null>((resolve) => run!.once('exit', (code) => resolve(code)));
-      await waitFor('the sheet to be read and the provider asked', async () => (await sandboxStats(sandboxes.starpago.url)).byKind.other > otherBefore || undefined, 20_000);
+      await waitFor('the sheet to be read and the provider asked', async () => (await sandboxStats(sandboxes.starpago.url)).byKind.other > otherBefore || undefined, 60_000);
       fs.writeSync(fd, lines.slice(21).join('\n') + '\n'); // the writer goes on
       fs.closeSync(fd);
       const code = await exited;
@@ -231,7 +231,7 @@ describe('case 3: a file that changes while or after it is read', () => {
       let stdout = '';
       run.stdout!.on('data', (d) => (stdout += d));
       const exited = new Promise<number | null>((resolve) => run!.once('exit', (code) => resolve(code)));
-      await waitFor('the first payout to be created', async () => ((await createsOf('vexora', refs.slice(0, 1)))[0]! > 0 ? true : undefined), 30_000);
+      await waitFor('the first payout to be created', async () => ((await createsOf('vexora', refs.slice(0, 1)))[0]! > 0 ? true : undefined), 60_000);
       fs.writeSync(fd, lines.slice(11).join('\n') + '\n');
       fs.closeSync(fd);
       const code = await exited;
@@ -278,13 +278,13 @@ describe('case 9: only regular files are ever claimed', () => {
     watch.stderr!.on('data', (d) => (out += d));
     try {
       // (Its warning about the FIFO may come first.)
-      await waitFor('watch to start', () => out.includes('watching') || out.includes('not a regular file') || undefined, 20_000);
+      await waitFor('watch to start', () => out.includes('watching') || out.includes('not a regular file') || undefined, 60_000);
       await sleep(1500); // the FIFO is seen (and, before the fix, claimed and opened) first
       fs.writeFileSync(path.join(work, 'inbox', 'after.csv'), lines.join('\n') + '\n');
       const done = await waitFor(
         'the sheet after the FIFO to be paid',
         async () => json((await runCli(['status', '--config', cfg, '--json'])).stdout).batches.find((b) => b.file === 'after.csv' && b.state === 'completed'),
-        30_000,
+        60_000,
       );
       expect(done.counts.succeeded).toBe(2);
       expect(await createsOf('vexora', refs)).toEqual([1, 1]);

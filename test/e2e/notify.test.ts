@@ -409,7 +409,7 @@ describe('notify: e-mail and webhook (DESIGN §12)', () => {
       const b = batchOf(run);
       expect(mailsFor(b.id, 'completed')).toHaveLength(1);
       expect(await sandboxForce(reversing.url, refs[1]!, 'reversed')).toBe(200);
-      await waitFor('the sandbox to reverse the payout', async () => (await sandboxPayouts(reversing.url)).find((p) => p.reference === refs[1] && p.state === 'reversed'), 15_000);
+      await waitFor('the sandbox to reverse the payout', async () => (await sandboxPayouts(reversing.url)).find((p) => p.reference === refs[1] && p.state === 'reversed'), 60_000);
 
       const check = await cli(['run-once', '--config', cfg, '--json']);
       expect(check.code, check.stderr).toBe(0);
@@ -443,17 +443,17 @@ describe('notify: e-mail and webhook (DESIGN §12)', () => {
     watch.stdout!.on('data', (d) => (out += d));
     watch.stderr!.on('data', (d) => (out += d));
     try {
-      await waitFor('watch to start', () => out.includes('watching') || undefined, 30_000);
+      await waitFor('watch to start', () => out.includes('watching') || undefined, 60_000);
       fs.writeFileSync(path.join(work, 'inbox', 'bad.csv'), providerSheet(PROVIDER, [{ ref: refs[0]!, amount: 'twelve' }]));
-      const rejected = await waitFor('batch.rejected by mail', () => smtp.mails.find((m) => /\.rejected\.email@/.test(m.messageId) && m.text.includes('bad.csv')), 30_000);
+      const rejected = await waitFor('batch.rejected by mail', () => smtp.mails.find((m) => /\.rejected\.email@/.test(m.messageId) && m.text.includes('bad.csv')), 60_000);
       expect(rejected.subject).toMatch(/batch \S+ rejected/);
       expect(rejected.text).toContain('nothing of it was paid');
       expect(rejected.text).toMatch(/errors\.csv/);
       const batchId = rejected.messageId.slice(1, rejected.messageId.indexOf('.rejected'));
-      await waitFor('batch.rejected by webhook', () => postsOf(batchId).find((p) => p.body.event === 'batch.rejected'), 10_000);
+      await waitFor('batch.rejected by webhook', () => postsOf(batchId).find((p) => p.body.event === 'batch.rejected'), 60_000);
 
       fs.writeFileSync(path.join(work, 'inbox', 'good.csv'), providerSheet(PROVIDER, [{ ref: refs[1]! }]));
-      const done = await waitFor('batch.completed by mail', () => smtp.mails.find((m) => /\.completed\.email@/.test(m.messageId) && m.text.includes('good.csv')), 30_000);
+      const done = await waitFor('batch.completed by mail', () => smtp.mails.find((m) => /\.completed\.email@/.test(m.messageId) && m.text.includes('good.csv')), 60_000);
       expect(done.attachments).toHaveLength(2);
     } finally {
       const exited = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));

@@ -194,7 +194,7 @@ describe('promise 4: late reversals re-checked by run-once', () => {
 
       // The provider's sandbox returns the paid payout (as its own 'reverse' outcome would, later).
       expect(await sandboxForce(sandbox.url, refs[1]!, 'reversed')).toBe(200);
-      await waitFor('the sandbox to reverse the payout', async () => (await sandboxPayouts(sandbox.url)).find((p) => p.reference === refs[1] && p.state === 'reversed'), 15_000);
+      await waitFor('the sandbox to reverse the payout', async () => (await sandboxPayouts(sandbox.url)).find((p) => p.reference === refs[1] && p.state === 'reversed'), 60_000);
 
       // Outside the window: nobody asks.
       let queries = (await sandboxStats(sandbox.url)).byKind.query;
@@ -354,7 +354,7 @@ describe('promise 6: one owner per work folder', () => {
       again.stdout!.on('data', (d) => (out2 += d));
       again.stderr!.on('data', (d) => (out2 += d));
       try {
-        await waitFor('a new watch to start', () => out2.includes('watching') || undefined, 20_000);
+        await waitFor('a new watch to start', () => out2.includes('watching') || undefined, 60_000);
         expect(out2).not.toMatch(/in use by/);
       } finally {
         again.kill('SIGTERM');

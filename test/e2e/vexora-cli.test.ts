@@ -227,7 +227,7 @@ describe('paybatch watch (Vexora inbox)', () => {
 
       // The same bytes again under another name: rejected with a note, nothing paid.
       fs.writeFileSync(path.join(work, 'inbox', 'slow-copy.csv'), content);
-      await waitFor('the copy to be rejected', () => fs.existsSync(path.join(work, 'rejected', 'slow-copy.errors.csv')) || undefined, 20_000);
+      await waitFor('the copy to be rejected', () => fs.existsSync(path.join(work, 'rejected', 'slow-copy.errors.csv')) || undefined, 60_000);
       expect(fs.existsSync(path.join(work, 'rejected', 'slow-copy.csv'))).toBe(true);
       const after = await sandbox.stats();
       for (let i = 1; i <= 40; i++) expect(after.createRequests[`SLOW-${i}`]).toBe(1);
