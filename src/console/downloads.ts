@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BatchRecord, Journal } from '../journal/contract.ts';
-import { reportRow } from '../engine/reporting.ts';
+import { reportBatchOf, reportRow, type ReportOptions } from '../engine/reporting.ts';
 import { REPORT_FILE_NAMES, writeBatchReports } from '../report/index.ts';
 import { isInside } from '../intake/folders.ts';
 
@@ -30,7 +30,7 @@ export interface Download {
 }
 
 /** The report file to send: the batch's own when it is in this work folder, else rendered from the journal. */
-export async function reportFile(journal: Journal, batch: BatchRecord, name: DownloadName, workDir: string, maskMode: 'last4' | 'none'): Promise<Download> {
+export async function reportFile(journal: Journal, batch: BatchRecord, name: DownloadName, workDir: string, options: Pick<ReportOptions, 'maskMode' | 'timezone'>): Promise<Download> {
   const own = batch.reports?.[KEY_OF[name]];
   if (own && isInside(workDir, own) && fs.existsSync(own)) return { file: own, done: async () => {} };
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'paybatch-download-'));
@@ -41,25 +41,7 @@ export async function reportFile(journal: Journal, batch: BatchRecord, name: Dow
     })();
     const written = await writeBatchReports(
       dir,
-      {
-        id: batch.id,
-        fileName: batch.fileName,
-        provider: batch.provider,
-        state: batch.state,
-        createdAt: batch.createdAt,
-        fileSha256: batch.fileSha256,
-        header: batch.header,
-        amountColumn: batch.amountColumn,
-        maskColumns: batch.maskColumns,
-        maskMode,
-        holdReason: batch.holdReason,
-        balances: batch.balances.map((b) => ({
-          currency: b.currency,
-          beforeMinor: b.beforeMinor === null ? null : BigInt(b.beforeMinor),
-          afterMinor: b.afterMinor === null ? null : BigInt(b.afterMinor),
-        })),
-        usdRates: batch.usdRates ?? undefined,
-      },
+      reportBatchOf(journal, batch, options),
       rows,
     );
     const file = written.paths[KEY_OF[name]];

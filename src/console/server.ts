@@ -15,6 +15,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { Engine } from '../engine/engine.ts';
 import { approveBatch, cancelBatch, ControlRefused, findPayout, osUser, resolvePayout, uploaderKey, type Actor } from '../engine/controls.ts';
 import { takeInboxFile } from '../engine/inbox.ts';
+import { reportOptions } from '../engine/reporting.ts';
 import { freePath, workFolders } from '../intake/folders.ts';
 import { acquireWorkLock, WorkFolderBusy } from '../intake/lock.ts';
 import { getProvider } from '../providers/registry.ts';
@@ -214,7 +215,7 @@ export async function startConsole(engine: Engine, options: ConsoleOptions): Pro
     const batch = journal.getBatch(req.params.id);
     const name = req.params.file as DownloadName;
     if (!batch || !DOWNLOADS.includes(name)) return send(reply, 404, messagePage(s, 404, 'Not found', `No ${req.params.file} for ${req.params.id}.`));
-    const download = await reportFile(journal, batch, name, config.workDir, config.reports.maskAccountNumbers);
+    const download = await reportFile(journal, batch, name, config.workDir, reportOptions(engine));
     const stream = fs.createReadStream(download.file);
     stream.once('close', () => void download.done());
     return reply

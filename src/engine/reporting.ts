@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { BatchRecord, Journal, JournalEvent, PayoutRecord, PayoutStatus } from '../journal/store.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { writeBatchReports, writeErrorsCsv, type ReportApproval, type ReportPaths, type ReportRow, type ResultStatus } from '../report/index.ts';
-import type { ReconciliationSummary } from '../report/types.ts';
+import type { ReconciliationSummary, ReportBatch } from '../report/types.ts';
 import { CONTROL_EVENTS, type ControlDetail } from './controls.ts';
 import { crashAt } from './crash.ts';
 import type { Engine } from './engine.ts';
@@ -132,6 +132,33 @@ function logReportProblem(log: Logger | undefined, workDir: string, message: str
 
 const isJournalError = (err: unknown) => /^SQLITE_/.test(String((err as { code?: unknown })?.code ?? '')) || (err as Error)?.name === 'JournalError';
 
+/** A journaled batch as the report writers read it: the same facts wherever its reports are rendered. */
+export function reportBatchOf(journal: Journal, batch: BatchRecord, options: Pick<ReportOptions, 'maskMode' | 'timezone'>): ReportBatch {
+  return {
+    id: batch.id,
+    fileName: batch.fileName,
+    provider: batch.provider,
+    state: batch.state,
+    createdAt: batch.createdAt,
+    completedAt: batch.completedAt,
+    timezone: options.timezone,
+    approvals: approvalsOf(journal, batch),
+    fileSha256: batch.fileSha256,
+    header: batch.header,
+    amountColumn: batch.amountColumn,
+    maskColumns: batch.maskColumns,
+    maskMode: options.maskMode,
+    holdReason: batch.holdReason,
+    balances: batch.balances.map((b) => ({
+      currency: b.currency,
+      beforeMinor: b.beforeMinor === null ? null : BigInt(b.beforeMinor),
+      afterMinor: b.afterMinor === null ? null : BigInt(b.afterMinor),
+    })),
+    // Journaled with the batch when it was read: every rewrite shows the same USD column.
+    usdRates: batch.usdRates ?? undefined,
+  };
+}
+
 /**
  * Writes the batch's errors.csv, results and reconciliation (CSV and XLSX) and records the paths on the
  * batch. Never throws for a file that cannot be written (a read-only or missing reports folder, a full
@@ -163,29 +190,7 @@ export async function writeReportsFor(
       })();
       const written = await writeBatchReports(
         dir,
-        {
-          id: batch.id,
-          fileName: batch.fileName,
-          provider: batch.provider,
-          state: batch.state,
-          createdAt: batch.createdAt,
-          completedAt: batch.completedAt,
-          timezone: options.timezone,
-          approvals: approvalsOf(journal, batch),
-          fileSha256: batch.fileSha256,
-          header: batch.header,
-          amountColumn: batch.amountColumn,
-          maskColumns: batch.maskColumns,
-          maskMode: options.maskMode,
-          holdReason: batch.holdReason,
-          balances: batch.balances.map((b) => ({
-            currency: b.currency,
-            beforeMinor: b.beforeMinor === null ? null : BigInt(b.beforeMinor),
-            afterMinor: b.afterMinor === null ? null : BigInt(b.afterMinor),
-          })),
-          // Journaled with the batch when it was read: every rewrite shows the same USD column.
-          usdRates: batch.usdRates ?? undefined,
-        },
+        reportBatchOf(journal, batch, options),
         rows,
       );
       paths = { ...written.paths, errors_csv: paths.errors_csv };

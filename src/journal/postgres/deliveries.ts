@@ -2,25 +2,10 @@
 // like payouts (FOR UPDATE SKIP LOCKED under this process's lease), so one process sends a delivery at a time.
 import type { Delivery, DeliveryOutbox } from '../contract.ts';
 import { detailJson, now } from './codec.ts';
+import { deliveryFromRow } from '../sqlite/codec.ts';
 import { heldByNoLiveProcess } from './payouts.ts';
 import type { PostgresAudit } from './audit.ts';
 import { Params, type Row, type Session } from './session.ts';
-
-function deliveryOf(r: Row): Delivery {
-  return {
-    id: r.id as string,
-    event: r.event as string,
-    batchId: (r.batch_id as string) ?? null,
-    channel: r.channel as Delivery['channel'],
-    payload: JSON.parse(r.payload_json as string),
-    attempts: r.attempts as number,
-    nextAttemptAt: r.next_attempt_at as number,
-    createdAt: r.created_at as string,
-    deliveredAt: (r.delivered_at as string) ?? null,
-    gaveUpAt: (r.gave_up_at as string) ?? null,
-    lastError: (r.last_error as string) ?? null,
-  };
-}
 
 const PENDING = 'delivered_at IS NULL AND gave_up_at IS NULL';
 
@@ -56,7 +41,7 @@ export class PostgresDeliveries implements DeliveryOutbox {
        UPDATE deliveries d SET claimed_by = $3 FROM picked WHERE d.id = picked.id RETURNING d.*`,
       [at, limit, this.holder],
     ).rows;
-    return rows.sort((a, b) => (a.seq as number) - (b.seq as number)).map(deliveryOf);
+    return rows.sort((a, b) => (a.seq as number) - (b.seq as number)).map(deliveryFromRow);
   }
 
   /**
@@ -97,11 +82,11 @@ export class PostgresDeliveries implements DeliveryOutbox {
   }
 
   deliveriesGivenUp(limit: number): Delivery[] {
-    return this.session.rows('SELECT * FROM deliveries WHERE gave_up_at IS NOT NULL ORDER BY gave_up_at DESC, id LIMIT $1', [limit]).map(deliveryOf);
+    return this.session.rows('SELECT * FROM deliveries WHERE gave_up_at IS NOT NULL ORDER BY gave_up_at DESC, id LIMIT $1', [limit]).map(deliveryFromRow);
   }
 
   getDelivery(id: string): Delivery | undefined {
     const r = this.session.row('SELECT * FROM deliveries WHERE id = $1', [id]);
-    return r ? deliveryOf(r) : undefined;
+    return r ? deliveryFromRow(r) : undefined;
   }
 }

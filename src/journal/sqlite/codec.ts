@@ -1,6 +1,6 @@
 // Records to and from SQLite rows. Amounts are TEXT of integer minor units, read back as bigint (schema.ts);
 // lists and maps are JSON.
-import { payoutIdOf, type BatchPatch, type BatchRecord, type PayoutPatch, type PayoutRecord } from '../contract.ts';
+import { payoutIdOf, type BatchPatch, type BatchRecord, type Delivery, type PayoutPatch, type PayoutRecord } from '../contract.ts';
 import type { BatchState, PayoutStatus } from '../states.ts';
 
 export type Row = Record<string, unknown>;
@@ -149,3 +149,20 @@ function assignments(patch: object, columns: Record<string, [string, (v: unknown
 export const batchAssignments = (patch: BatchPatch) => assignments(patch, BATCH_COLUMNS, false);
 
 export const payoutAssignments = (patch: PayoutPatch) => assignments(patch, PAYOUT_COLUMNS, true);
+
+/** A delivery row (both journals store the same columns). */
+export function deliveryFromRow(r: Row): Delivery {
+  return {
+    id: r.id as string,
+    event: r.event as string,
+    batchId: (r.batch_id as string) ?? null,
+    channel: r.channel as Delivery['channel'],
+    payload: JSON.parse(r.payload_json as string),
+    attempts: r.attempts as number,
+    nextAttemptAt: r.next_attempt_at as number,
+    createdAt: r.created_at as string,
+    deliveredAt: (r.delivered_at as string) ?? null,
+    gaveUpAt: (r.gave_up_at as string) ?? null,
+    lastError: (r.last_error as string) ?? null,
+  };
+}

@@ -3,25 +3,9 @@
 import type Database from 'better-sqlite3';
 import type { Delivery, DeliveryOutbox } from '../contract.ts';
 import type { SqliteAudit } from './audit.ts';
-import { detailJson, now, type Row } from './codec.ts';
+import { deliveryFromRow, detailJson, now, type Row } from './codec.ts';
 
 const OPEN = 'delivered_at IS NULL AND gave_up_at IS NULL';
-
-function deliveryFromRow(r: Row): Delivery {
-  return {
-    id: r.id as string,
-    event: r.event as string,
-    batchId: (r.batch_id as string) ?? null,
-    channel: r.channel as Delivery['channel'],
-    payload: JSON.parse(r.payload_json as string),
-    attempts: r.attempts as number,
-    nextAttemptAt: r.next_attempt_at as number,
-    createdAt: r.created_at as string,
-    deliveredAt: (r.delivered_at as string) ?? null,
-    gaveUpAt: (r.gave_up_at as string) ?? null,
-    lastError: (r.last_error as string) ?? null,
-  };
-}
 
 export class SqliteDeliveries implements DeliveryOutbox {
   constructor(
