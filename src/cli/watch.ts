@@ -10,7 +10,7 @@ import { checkReversals } from '../engine/reversals.ts';
 import { deliverDue } from '../notify/deliver.ts';
 import { noticeChanged } from '../notify/outbox.ts';
 import { startConsole, type ConsoleServer } from '../console/server.ts';
-import { isCandidate } from '../intake/claim.ts';
+import { isCandidate, listInbox } from '../intake/claim.ts';
 import { isRegularFile, workFolders } from '../intake/folders.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
 import { LeaseLostError } from '../journal/store.ts';
@@ -132,6 +132,10 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
       log.error('taking sheets left in processing/ failed; they are tried again on the next start', { error: err instanceof Error ? err.message : String(err) });
     }
     while (!stopping) {
+      // Also the inbox as it is: chokidar can miss a file written into a folder created a moment before (a new
+      // inbox/<provider>/), and a missed sheet would wait for the next start.
+      for (const file of listInbox(folders))
+        if (!queue.includes(file) && (retryAt.get(file) ?? 0) <= Date.now() && !notRegular.has(file)) queue.push(file);
       while (queue.length && !stopping) {
         const file = queue.shift()!;
         if (!fs.existsSync(file)) continue;
