@@ -2,13 +2,14 @@
 // work-folder lock (a `watch` may own the folder meanwhile). paybatch hash-password: a console passwordHash.
 import { ConfigError } from '../config/secrets.ts';
 import { hashPassword } from '../console/auth.ts';
-import { startConsole } from '../console/server.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
 
 export async function consoleCommand(options: GlobalOptions): Promise<number> {
   const opened = await openEngine(options, 'console', { lock: false });
   try {
     if (opened.config.console.port === null) throw new ConfigError('console.port is not set: paybatch console needs a port to listen on');
+    // fastify and prom-client load here, with the console: hash-password never pays for them.
+    const { startConsole } = await import('../console/server.ts');
     const server = await startConsole(opened.engine, { ingestUploads: true });
     process.stdout.write(`console on ${server.url} (Ctrl-C to stop)\n`);
     await new Promise<void>((resolve) => {

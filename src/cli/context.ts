@@ -7,7 +7,6 @@ import { ensureWorkFolders } from '../intake/folders.ts';
 import { acquireWorkLock, type WorkLock } from '../intake/lock.ts';
 import { bindJournal, checkJournalPresent } from '../intake/journal-id.ts';
 import { Journal } from '../journal/store.ts';
-import { PostgresJournal } from '../journal/postgres/store.ts';
 import { journalSetting, refuseEmbeddedSandboxes } from '../config/journal.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { BatchRunner } from '../engine/runner.ts';
@@ -54,6 +53,8 @@ export async function openEngine(
       journal = new Journal(folders.journal);
     } else {
       refuseEmbeddedSandboxes(config, setting.shown);
+      // Only a shared journal loads the PostgreSQL journal (its worker thread loads pg).
+      const { PostgresJournal } = await import('../journal/postgres/store.ts');
       journal = new PostgresJournal(setting.url, { leaseSeconds: config.workers.leaseSeconds, command });
       log.info('shared journal opened', { journal: setting.shown, holder: journal.claims?.holder });
     }

@@ -2,9 +2,12 @@
 // cannot be used), and the one line paybatch prints for each: never a stack trace for what a user can fix.
 import { ConfigError } from '../config/secrets.ts';
 import { describeZodError } from '../config/describe.ts';
-import { WorkFolderBusy } from '../intake/lock.ts';
-import { JournalError, LeaseLostError, journalError } from '../journal/store.ts';
-import { ControlRefused } from '../engine/controls.ts';
+// The error classes from their own small modules, not lock.ts/store.ts/controls.ts: main.ts imports this file
+// for every command, and `validate` or `--help` need no SQLite, journal or reports.
+import { WorkFolderBusy } from '../intake/busy.ts';
+import { JournalError, LeaseLostError } from '../journal/contract.ts';
+import { journalError } from '../journal/sqlite/errors.ts';
+import { ControlRefused } from '../engine/refusal.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';

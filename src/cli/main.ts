@@ -1,18 +1,10 @@
 // The paybatch command line (DESIGN §8). Each command lives in its own file; this one only wires them.
 import { Command, CommanderError } from 'commander';
-import { logWriteFailure, redact } from '../log.ts';
+import { logWriteFailure, redact } from '../redact.ts';
 import { failureLine } from './errors.ts';
-import { runCommand } from './run.ts';
-import { runOnceCommand } from './run-once.ts';
-import { watchCommand } from './watch.ts';
-import { approveCommand, cancelCommand, reportCommand, resolveCommand, statusCommand } from './manage.ts';
-import { sandboxCommand } from './sandbox.ts';
-import { templateCommand } from './template.ts';
-import { demoCommand } from './demo.ts';
-import { consoleCommand, hashPasswordCommand } from './console.ts';
-import { validateFile } from '../engine/validate-file.ts';
-import { exitCodeFor } from '../engine/batch.ts';
-import { printSummaries } from './output.ts';
+
+// Each command's implementation is imported when that command runs: `--help` and `validate` never load the
+// journal, the console (fastify), mail, PostgreSQL or XLSX writing that other commands need.
 
 let exitCode = 0;
 const done = (code: number) => {
@@ -52,17 +44,26 @@ program
   .option('--dry-run', 'validate and show what would be sent; send and journal nothing')
   .option('--no-wait', 'submit, then exit without waiting for final statuses')
   .option('--by <name>', 'who releases the sheet (default: the OS user); with four eyes, someone else approves it')
-  .action(async (files: string[], _o, cmd: Command) => done(await runCommand(files, cmd.optsWithGlobals())));
+  .action(async (files: string[], _o, cmd: Command) => {
+    const { runCommand } = await import('./run.ts');
+    done(await runCommand(files, cmd.optsWithGlobals()));
+  });
 
 program
   .command('run-once')
   .description('resume unfinished batches, take everything in the inbox, then exit (for cron)')
-  .action(async (_o, cmd: Command) => done(await runOnceCommand(cmd.optsWithGlobals())));
+  .action(async (_o, cmd: Command) => {
+    const { runOnceCommand } = await import('./run-once.ts');
+    done(await runOnceCommand(cmd.optsWithGlobals()));
+  });
 
 program
   .command('watch')
   .description('daemon: watch the inbox, poll, serve callbacks')
-  .action(async (_o, cmd: Command) => done(await watchCommand(cmd.optsWithGlobals())));
+  .action(async (_o, cmd: Command) => {
+    const { watchCommand } = await import('./watch.ts');
+    done(await watchCommand(cmd.optsWithGlobals()));
+  });
 
 program
   .command('validate')
@@ -70,6 +71,11 @@ program
   .argument('<file>', 'CSV or XLSX payout sheet')
   .option('--provider <id>', 'provider (overrides the config)')
   .action(async (file: string, _o, cmd: Command) => {
+    const [{ validateFile }, { printSummaries }, { exitCodeFor }] = await Promise.all([
+      import('../engine/validate-file.ts'),
+      import('./output.ts'),
+      import('../engine/summary.ts'),
+    ]);
     const options = cmd.optsWithGlobals();
     const summary = await validateFile(options, file);
     printSummaries([summary], options.json);
@@ -80,13 +86,19 @@ program
   .command('status')
   .description('batches and counts per status')
   .argument('[batch]', 'one batch id')
-  .action(async (batch: string | undefined, _o, cmd: Command) => done(await statusCommand(batch, cmd.optsWithGlobals())));
+  .action(async (batch: string | undefined, _o, cmd: Command) => {
+    const { statusCommand } = await import('./manage.ts');
+    done(await statusCommand(batch, cmd.optsWithGlobals()));
+  });
 
 program
   .command('report')
   .description('rewrite results and reconciliation from the journal')
   .argument('<batch>', 'batch id')
-  .action(async (batch: string, _o, cmd: Command) => done(await reportCommand(batch, cmd.optsWithGlobals())));
+  .action(async (batch: string, _o, cmd: Command) => {
+    const { reportCommand } = await import('./manage.ts');
+    done(await reportCommand(batch, cmd.optsWithGlobals()));
+  });
 
 program
   .command('approve')
@@ -94,7 +106,10 @@ program
   .argument('<batch>', 'batch id')
   .option('--by <name>', 'who approves (default: the OS user)')
   .option('--note <text>', 'why')
-  .action(async (batch: string, _o, cmd: Command) => done(await approveCommand(batch, cmd.optsWithGlobals())));
+  .action(async (batch: string, _o, cmd: Command) => {
+    const { approveCommand } = await import('./manage.ts');
+    done(await approveCommand(batch, cmd.optsWithGlobals()));
+  });
 
 program
   .command('cancel')
@@ -102,7 +117,10 @@ program
   .argument('<batch>', 'batch id')
   .option('--by <name>', 'who cancels (default: the OS user)')
   .requiredOption('--note <text>', 'why the batch is cancelled')
-  .action(async (batch: string, _o, cmd: Command) => done(await cancelCommand(batch, cmd.optsWithGlobals())));
+  .action(async (batch: string, _o, cmd: Command) => {
+    const { cancelCommand } = await import('./manage.ts');
+    done(await cancelCommand(batch, cmd.optsWithGlobals()));
+  });
 
 program
   .command('resolve')
@@ -111,17 +129,26 @@ program
   .requiredOption('--as <status>', 'succeeded or failed')
   .requiredOption('--note <text>', 'how the outcome was established')
   .option('--by <name>', 'who resolves (default: the OS user)')
-  .action(async (payout: string, _o, cmd: Command) => done(await resolveCommand(payout, cmd.optsWithGlobals())));
+  .action(async (payout: string, _o, cmd: Command) => {
+    const { resolveCommand } = await import('./manage.ts');
+    done(await resolveCommand(payout, cmd.optsWithGlobals()));
+  });
 
 program
   .command('console')
   .description('the web console alone, against the work folder\'s journal (needs console.port)')
-  .action(async (_o, cmd: Command) => done(await consoleCommand(cmd.optsWithGlobals())));
+  .action(async (_o, cmd: Command) => {
+    const { consoleCommand } = await import('./console.ts');
+    done(await consoleCommand(cmd.optsWithGlobals()));
+  });
 
 program
   .command('hash-password')
   .description('a console passwordHash for the password read as one line from stdin')
-  .action(async () => done(await hashPasswordCommand()));
+  .action(async () => {
+    const { hashPasswordCommand } = await import('./console.ts');
+    done(await hashPasswordCommand());
+  });
 
 program
   .command('sandbox')
@@ -130,7 +157,10 @@ program
   .option('--port <n>', 'port (default: any free port)')
   .option('--host <addr>', 'address to listen on', '127.0.0.1')
   .option('--state <file>', 'keep the sandbox ledger in <file>.<provider>.jsonl between runs')
-  .action(async (_o, cmd: Command) => done(await sandboxCommand(cmd.optsWithGlobals())));
+  .action(async (_o, cmd: Command) => {
+    const { sandboxCommand } = await import('./sandbox.ts');
+    done(await sandboxCommand(cmd.optsWithGlobals()));
+  });
 
 program
   .command('template')
@@ -138,12 +168,18 @@ program
   .requiredOption('--provider <id>', 'provider')
   .option('--format <format>', 'xlsx or csv', 'xlsx')
   .option('--out <file>', 'where to write it (default <provider>-template.<format>)')
-  .action(async (_o, cmd: Command) => done(await templateCommand(cmd.optsWithGlobals())));
+  .action(async (_o, cmd: Command) => {
+    const { templateCommand } = await import('./template.ts');
+    done(await templateCommand(cmd.optsWithGlobals()));
+  });
 
 program
   .command('start-demo', { hidden: true })
   .description('npm start: the samples against the embedded sandboxes')
-  .action(async (_o, cmd: Command) => done(await demoCommand(cmd.optsWithGlobals())));
+  .action(async (_o, cmd: Command) => {
+    const { demoCommand } = await import('./demo.ts');
+    done(await demoCommand(cmd.optsWithGlobals()));
+  });
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,5 @@
 // paybatch template: a blank sheet with the provider's columns and an instructions sheet.
 import path from 'node:path';
-import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify/sync';
 import { loadConfig, resolveProvider } from '../config/load.ts';
 import { writeFileAtomic } from '../report/index.ts';
@@ -19,6 +18,8 @@ export async function templateCommand(options: GlobalOptions & { format?: string
   if (format === 'csv') {
     await writeFileAtomic(out, '\ufeff' + stringify([columns.map((c) => c.name)], { record_delimiter: '\r\n' }));
   } else {
+    // Only an XLSX template needs exceljs; a CSV one never loads it.
+    const { default: ExcelJS } = await import('exceljs');
     const wb = new ExcelJS.Workbook();
     const sheet = wb.addWorksheet('Payouts', { views: [{ state: 'frozen', ySplit: 1 }] });
     sheet.columns = columns.map((c) => ({ header: c.name, key: c.name, width: Math.max(14, c.name.length + 4), style: { numFmt: c.name === 'amount' ? '#,##0.00' : '@' } }));

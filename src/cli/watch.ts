@@ -9,7 +9,7 @@ import { archiveFinished, recoverStranded, resumeUnfinished, takeInboxFile } fro
 import { checkReversals } from '../engine/reversals.ts';
 import { deliverDue } from '../notify/deliver.ts';
 import { noticeChanged } from '../notify/outbox.ts';
-import { startConsole, type ConsoleServer } from '../console/server.ts';
+import type { ConsoleServer } from '../console/server.ts';
 import { isCandidate, listInbox } from '../intake/claim.ts';
 import { isRegularFile, workFolders } from '../intake/folders.ts';
 import { openEngine, type GlobalOptions } from './context.ts';
@@ -32,11 +32,14 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
   // The web console beside the daemon (DESIGN §13): its uploads reach the inbox watched below. First, so that a
   // console that cannot start (a port in use, a password secret unset) leaves nothing else listening.
   let consoleServer: ConsoleServer | undefined;
+  // fastify and prom-client are loaded only when a console is configured.
   if (engine.config.console.port !== null)
-    consoleServer = await startConsole(engine, { ingestUploads: false }).catch(async (err: unknown) => {
-      await opened.close();
-      throw err;
-    });
+    consoleServer = await import('../console/server.ts')
+      .then(({ startConsole }) => startConsole(engine, { ingestUploads: false }))
+      .catch(async (err: unknown) => {
+        await opened.close();
+        throw err;
+      });
   const folders = workFolders(engine.config.workDir);
   let stopping = false;
   // SIGTERM (DESIGN §11): no new create; answers in flight are awaited up to workers.drainSeconds; then the

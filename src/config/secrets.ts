@@ -2,7 +2,7 @@
 // with the logger so they are redacted wherever they might appear.
 import fs from 'node:fs';
 import path from 'node:path';
-import { registerSecret } from '../log.ts';
+import { registerSecret } from '../redact.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -4,11 +4,15 @@
 // and why, and the reconciliation prints it (its "approvals" section reads these events).
 import os from 'node:os';
 import { fileOwner } from '../intake/owner.ts';
-import { IllegalTransitionError, LeaseLostError, type BatchRecord, type BatchState, type Journal, type PayoutRecord } from '../journal/store.ts';
+import type { BatchRecord, BatchState, Journal, PayoutRecord } from '../journal/store.ts';
+// From the contract and the state machine, not store.ts: that one loads the SQLite journal.
+import { LeaseLostError } from '../journal/contract.ts';
+import { IllegalTransitionError } from '../journal/states.ts';
 import { archiveSheet } from './archive.ts';
 import type { Engine } from './engine.ts';
 import { reportOptions, writeReportsFor } from './reporting.ts';
 import { noticeBatch } from '../notify/outbox.ts';
+import { ControlRefused } from './refusal.ts';
 
 /** Who asks: the name given (`--by`, the console's signed-in user) and the OS user running the process. */
 export interface Actor {
@@ -18,10 +22,7 @@ export interface Actor {
   via: 'cli' | 'console';
 }
 
-/** A request refused (wrong state, four eyes, unknown batch): the sentence shown to the person; exit 2. */
-export class ControlRefused extends Error {
-  override name = 'ControlRefused';
-}
+export { ControlRefused };
 
 /** The event types of the "approvals" section; their detail is ControlDetail. */
 export const CONTROL_EVENTS = { approved: 'batch-approved', cancelled: 'batch-cancelled', resolved: 'resolved-manually' } as const;

@@ -4,10 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { WorkFolderBusy } from './busy.ts';
 
-export class WorkFolderBusy extends Error {
-  override name = 'WorkFolderBusy';
-}
+export { WorkFolderBusy };
 
 export interface WorkLock {
   release(): void;

@@ -3,7 +3,6 @@
 // with nodemailer over the configured smtp:// or smtps:// URL, the reports attached where the event has them.
 import fs from 'node:fs';
 import { DateTime } from 'luxon';
-import nodemailer from 'nodemailer';
 import type { Engine } from '../engine/engine.ts';
 import { RESULT_STATUSES } from '../report/types.ts';
 import { currencyExponent, formatMinorWithExponent } from '../validate/currencies.ts';
@@ -144,6 +143,8 @@ export async function sendEmail(
   attachments: MailAttachment[],
   note: string[],
 ): Promise<void> {
+  // Loaded when a mail is sent: the commands that only compose or never mail (validate, status) skip it.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({ url: smtpUrl, ...SMTP_TIMEOUTS });
   try {
     await transport.sendMail({

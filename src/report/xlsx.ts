@@ -2,13 +2,29 @@
 // header rows, and a bound on how far the writer may run ahead of the zip compressor.
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { formatMinorWithExponent } from '../validate/currencies.ts';
 import { neutraliseFormula } from './safe-cells.ts';
 import type { ResultStatus } from './types.ts';
 
 export type Worksheet = ExcelJS.Worksheet;
 export type CellStyle = Partial<ExcelJS.Style>;
+
+type WorkbookWriter = ExcelJS.stream.xlsx.WorkbookWriter;
+
+let excel: Promise<typeof ExcelJS> | undefined;
+
+/** exceljs, loaded when the first workbook is written: validate and the console never pay for it (~17 MB). */
+function loadExcel(): Promise<typeof ExcelJS> {
+  excel ??= import('exceljs').then(
+    (m) => m.default,
+    (err: unknown) => {
+      excel = undefined;
+      throw err;
+    },
+  );
+  return excel;
+}
 
 /** Excel's limit on the characters of one cell. */
 export const MAX_CELL_CHARS = 32767;
@@ -130,7 +146,9 @@ function printSetup(batchId: string): Pick<Partial<ExcelJS.AddWorksheetOptions>,
  * `batchId`, which every sheet's footer names.
  */
 export class XlsxFile {
-  readonly workbook: ExcelJS.stream.xlsx.WorkbookWriter;
+  /** Made with the first sheet or the commit (exceljs is loaded then), not by the constructor. */
+  private workbook: WorkbookWriter | null = null;
+  private opening: Promise<WorkbookWriter> | undefined;
   private readonly out: WriteStream;
   private readonly sheets: Worksheet[] = [];
   private outError: Error | null = null;
@@ -149,16 +167,26 @@ export class XlsxFile {
     this.out.on('finish', () => {
       this.finished = true;
     });
-    this.workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+  }
+
+  private book(): Promise<WorkbookWriter> {
+    this.opening ??= loadExcel().then((excel) => this.createWorkbook(excel));
+    return this.opening;
+  }
+
+  private createWorkbook(excel: typeof ExcelJS): WorkbookWriter {
+    const workbook = new excel.stream.xlsx.WorkbookWriter({
       stream: this.out,
       useSharedStrings: false,
       useStyles: true,
     });
-    this.workbook.creator = 'paybatch';
+    workbook.creator = 'paybatch';
     // An archiver 'error' without a listener would crash the process.
-    (this.workbook as unknown as { zip?: NodeJS.EventEmitter }).zip?.on('error', (err: Error) => {
+    (workbook as unknown as { zip?: NodeJS.EventEmitter }).zip?.on('error', (err: Error) => {
       this.outError = err;
     });
+    this.workbook = workbook;
+    return workbook;
   }
 
   /** Rejects when the output stream closes before the workbook finished (exceljs would wait forever). */
@@ -179,8 +207,8 @@ export class XlsxFile {
    * A sheet with a frozen first row, set up for printing; `widths` sets the column widths (the streaming
    * writer puts them before the first row, and the page setup in the sheet's head: both are given here).
    */
-  addSheet(name: string, widths: number[]): Worksheet {
-    const ws = this.workbook.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }], ...printSetup(this.batchId) });
+  async addSheet(name: string, widths: number[]): Promise<Worksheet> {
+    const ws = (await this.book()).addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }], ...printSetup(this.batchId) });
     // exceljs leaves out a column of width 9 (its default), which Excel then shows at its own 8.43.
     ws.columns = widths.map((width) => ({ width: width === 9 ? 9.01 : width }));
     this.sheets.push(ws);
@@ -211,7 +239,8 @@ export class XlsxFile {
 
   async commit(): Promise<void> {
     if (this.outError) throw this.outError;
-    await Promise.race([this.workbook.commit(), this.outputFailure()]);
+    const workbook = await this.book();
+    await Promise.race([workbook.commit(), this.outputFailure()]);
     if (this.outError) throw this.outError;
     this.committed = true;
   }
@@ -221,7 +250,7 @@ export class XlsxFile {
     if (this.committed) return;
     try {
       // archiver's abort stops the zip; the output stream is then closed.
-      (this.workbook as unknown as { zip?: { abort?: () => void } }).zip?.abort?.();
+      (this.workbook as unknown as { zip?: { abort?: () => void } } | null)?.zip?.abort?.();
     } catch {
       // already finished or failed
     }
@@ -388,7 +417,7 @@ export class FittedSheet {
       }
       this.widths = this.fitted();
     }
-    this.ws = this.xlsx.addSheet(this.name, this.widths);
+    this.ws = await this.xlsx.addSheet(this.name, this.widths);
     if (this.filterColumns > 0) this.ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: this.filterColumns } };
     let n = 0;
     for (const row of this.held.splice(0)) {
