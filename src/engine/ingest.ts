@@ -4,7 +4,7 @@ import type { Journal, NewPayout } from '../journal/store.ts';
 import type { ProviderModule, RowRules } from '../providers/types.ts';
 import { matchHeaders, type HeaderMatch } from '../sheet/headers.ts';
 import { EXCEL_MAX_COLUMNS, SheetError, grouped, type OpenedSheet } from '../sheet/types.ts';
-import { RESULT_COLUMNS } from '../report/results.ts';
+import { RESULT_COLUMNS } from '../report/types.ts';
 import { parseMoney } from '../validate/money.ts';
 import { RowValidator, accountColumnIndices, maskedColumnNames, providerAliases } from '../validate/rows.ts';
 import { sheetProblem, type RowProblem } from '../validate/problem.ts';
@@ -110,21 +110,23 @@ export async function ingestSheet(
   try {
     const tooWide = tooWideForResults(sheet.header, fileName);
     if (tooWide) throw tooWide;
-    for await (const raw of sheet.rows) {
-      rowCount++;
-      const { payout, issues } = validator.validate(raw);
-      if (fileLevel.length && payout.status === 'validated') {
-        payout.status = 'invalid';
-        payout.errorMessage = fileLevel.map((e) => e.message).join('; ');
+    for await (const rows of sheet.chunks) {
+      for (const raw of rows) {
+        rowCount++;
+        const { payout, issues } = validator.validate(raw);
+        if (fileLevel.length && payout.status === 'validated') {
+          payout.status = 'invalid';
+          payout.errorMessage = fileLevel.map((e) => e.message).join('; ');
+        }
+        if (payout.status === 'invalid') invalid++;
+        else if (payout.amountMinor !== null && payout.currency) {
+          totals.set(payout.currency, (totals.get(payout.currency) ?? 0n) + payout.amountMinor);
+          const limit = maxRow.get(payout.currency);
+          if (limit !== undefined && payout.amountMinor > limit && overRowLimit.length < 20) overRowLimit.push(payout.rowNumber);
+        }
+        chunk.push(payout);
+        if (issues.length) chunkErrors.push(...issues);
       }
-      if (payout.status === 'invalid') invalid++;
-      else if (payout.amountMinor !== null && payout.currency) {
-        totals.set(payout.currency, (totals.get(payout.currency) ?? 0n) + payout.amountMinor);
-        const limit = maxRow.get(payout.currency);
-        if (limit !== undefined && payout.amountMinor > limit && overRowLimit.length < 20) overRowLimit.push(payout.rowNumber);
-      }
-      chunk.push(payout);
-      if (issues.length) chunkErrors.push(...issues);
       if (chunk.length >= CHUNK) await flush();
     }
     if (rowCount === 0) throw headerOnly(fileName);

@@ -3,8 +3,8 @@
  *
  * Fast path: UTF-8 files (the common case) are fed to csv-parse as raw bytes, exactly as a bare
  * `createReadStream(file).pipe(parse())` would; only the other encodings go through iconv-lite.
- * Rows are pulled with `parser.read()` by a small hand-written async iterator instead of an async
- * generator, so the per-row cost stays that of csv-parse itself.
+ * Records are pulled with `parser.read()` and handed over in groups (`chunks`, one promise per group of
+ * rows csv-parse already has), so reading a million rows costs csv-parse's time and little more.
  */
 import { createReadStream, type ReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -22,6 +22,8 @@ const HEAD_BYTES = 64 * 1024;
 const SCAN_CHUNK = 1024 * 1024;
 /** Longest record accepted (a payout row is a few hundred bytes). */
 const MAX_RECORD_BYTES = 1024 * 1024;
+/** Rows handed over at a time (see nextChunk). */
+const CHUNK_ROWS = 1000;
 
 interface Detected {
   encoding: CsvEncoding;
@@ -156,7 +158,7 @@ function describeParseError(err: unknown): string {
  * (so a blank line is counted, and a quoted newline is not), blank records are skipped.
  * Listeners are attached once, before anything is read, so no error or end can slip by unheard.
  */
-class CsvRowIterator implements AsyncIterableIterator<RawRow> {
+class CsvRowReader {
   private readonly parser: Parser;
   private readonly file: string;
   private readonly maxRows: number | undefined;
@@ -169,6 +171,8 @@ class CsvRowIterator implements AsyncIterableIterator<RawRow> {
   private finished = false;
   private failure: SheetError | undefined;
   private wake: (() => void) | undefined;
+  /** A row's failure held back until the rows read before it are handed over. */
+  private pending: unknown;
 
   constructor(parser: Parser, file: string, maxRows: number | undefined, onDone: () => void) {
     this.parser = parser;
@@ -224,33 +228,55 @@ class CsvRowIterator implements AsyncIterableIterator<RawRow> {
     }
   }
 
-  [Symbol.asyncIterator](): this {
-    return this;
+  /**
+   * Rows in groups: every row csv-parse has ready (at most CHUNK_ROWS), one promise per group. A row that
+   * fails ends its group; the failure comes with the next call, so no row read before it is lost.
+   */
+  async nextChunk(): Promise<RawRow[] | undefined> {
+    for (;;) {
+      if (this.pending) {
+        const failure = this.pending;
+        this.pending = undefined;
+        this.finish();
+        throw failure;
+      }
+      const chunk: RawRow[] = [];
+      try {
+        while (chunk.length < CHUNK_ROWS) {
+          const row = this.pull();
+          if (!row) break;
+          chunk.push(row);
+        }
+      } catch (err) {
+        if (chunk.length === 0) {
+          this.finish();
+          throw err;
+        }
+        this.pending = err;
+      }
+      if (chunk.length > 0) return chunk;
+      if (this.failure) {
+        this.finish();
+        throw this.failure;
+      }
+      if (this.ended || this.finished) {
+        this.finish();
+        return undefined;
+      }
+      await this.waitForData();
+    }
   }
 
-  next(): Promise<IteratorResult<RawRow>> {
+  async *chunks(): AsyncGenerator<RawRow[]> {
     try {
-      const row = this.pull();
-      if (row) return Promise.resolve({ value: row, done: false });
-    } catch (err) {
+      for (let c = await this.nextChunk(); c; c = await this.nextChunk()) yield c;
+    } finally {
       this.finish();
-      return Promise.reject(err);
     }
-    if (this.failure) {
-      const failure = this.failure;
-      this.finish();
-      return Promise.reject(failure);
-    }
-    if (this.ended || this.finished) {
-      this.finish();
-      return Promise.resolve({ value: undefined, done: true });
-    }
-    return this.waitForData().then(() => this.next());
   }
 
-  return(): Promise<IteratorResult<RawRow>> {
-    this.finish();
-    return Promise.resolve({ value: undefined, done: true });
+  async *rows(): AsyncGenerator<RawRow> {
+    for await (const chunk of this.chunks()) yield* chunk;
   }
 
   private finish(): void {
@@ -325,7 +351,8 @@ export async function openCsv(path: string, size: number, limits: SheetLimits): 
     throw new SheetError(`${file} is a binary file, not a CSV text sheet`, path);
   const delimiter = detectDelimiter(headText);
 
-  const input: ReadStream = createReadStream(path, { start: detected.bomLength });
+  // 256 KB reads (not 64 KB): a quarter of the reads and of the parser's stream hand-offs for a large sheet.
+  const input: ReadStream = createReadStream(path, { start: detected.bomLength, highWaterMark: 256 * 1024 });
   const parser = parse({
     delimiter,
     bom: true,
@@ -345,7 +372,7 @@ export async function openCsv(path: string, size: number, limits: SheetLimits): 
     decoder?.destroy();
     parser.destroy();
   };
-  const rows = new CsvRowIterator(parser, path, limits.maxRows, () => {
+  const rows = new CsvRowReader(parser, path, limits.maxRows, () => {
     void close();
   });
 
@@ -385,7 +412,8 @@ export async function openCsv(path: string, size: number, limits: SheetLimits): 
     encoding: detected.encoding,
     delimiter,
     header: first.header,
-    rows,
+    rows: rows.rows(),
+    chunks: rows.chunks(),
     close,
   };
 }

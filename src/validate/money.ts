@@ -15,6 +15,14 @@ const COMMA_DECIMAL = /^\d+,\d+$/; // 1500,50
 
 /** Major-unit decimal text → minor units, given the currency's exponent. */
 export function parseMoney(input: string, currency: string): MoneyParse {
+  const r = parseMoneyMinor(input, currency);
+  return r.ok ? { ok: true, minor: r.minor, text: formatMinorUnits(r.minor, currencyExponent(currency)!) } : r;
+}
+
+export type MinorParse = { ok: true; minor: MinorUnits } | { ok: false; rule: string; message: string };
+
+/** parseMoney without the canonical text: what validating a row needs (it runs a million times). */
+export function parseMoneyMinor(input: string, currency: string): MinorParse {
   const exponent = currencyExponent(currency);
   if (exponent === undefined) return { ok: false, rule: 'currency', message: `unknown currency ${currency}` };
   const raw = input.trim();
@@ -42,7 +50,7 @@ export function parseMoney(input: string, currency: string): MoneyParse {
   return toMinor(normalised, currency, exponent);
 }
 
-function toMinor(normalised: string, currency: string, exponent: number): MoneyParse {
+function toMinor(normalised: string, currency: string, exponent: number): MinorParse {
   const dot = normalised.indexOf('.');
   const intPart = dot < 0 ? normalised : normalised.slice(0, dot);
   const fracPart = dot < 0 ? '' : normalised.slice(dot + 1);
@@ -54,7 +62,7 @@ function toMinor(normalised: string, currency: string, exponent: number): MoneyP
     };
   const minor = BigInt(intPart + fracPart.padEnd(exponent, '0'));
   if (minor <= 0n) return { ok: false, rule: 'positive', message: 'amount must be greater than zero' };
-  return { ok: true, minor, text: formatMinorUnits(minor, exponent) };
+  return { ok: true, minor };
 }
 
 /** Minor units → major-unit decimal text with exactly `exponent` decimals. */

@@ -6,7 +6,7 @@ import type { ColumnSpec, ProviderModule, RowIssue, RowRules } from '../provider
 import type { NewPayout } from '../journal/contract.ts';
 import type { RowProblem } from './problem.ts';
 import { isKnownCurrency } from './currencies.ts';
-import { parseMoney } from './money.ts';
+import { parseMoneyMinor } from './money.ts';
 
 export interface ValidatorOptions {
   /** The sheet's file name, as problems name it ('' when there is none, e.g. rules checked on their own). */
@@ -79,7 +79,9 @@ export class RowValidator {
   private readonly seenReferences = new Map<string, number>();
   /** Each column rule with its column's index in the sheet, resolved once (this runs a million times). */
   private readonly specs: { spec: ColumnSpec; index: number | undefined }[];
-  private readonly entries: [string, number][];
+  /** The matched columns: canonical names and their sheet indices, side by side. */
+  private readonly names: string[];
+  private readonly indices: number[];
   private readonly amountIndex: number | undefined;
 
   private readonly file: string;
@@ -88,7 +90,8 @@ export class RowValidator {
     this.file = options.file ?? '';
     this.specs = options.rules.columns.map((spec) => ({ spec, index: options.match.columns.get(spec.name) }));
     this.amountIndex = options.match.columns.get('amount');
-    this.entries = [...options.match.columns.entries()];
+    this.names = [...options.match.columns.keys()];
+    this.indices = [...options.match.columns.values()];
   }
 
   /** Required columns missing, doubled columns: file-level problems (every row is unusable), reported once. */
@@ -124,12 +127,15 @@ export class RowValidator {
       break;
     }
     const fields: Record<string, string> = {};
-    for (const [name, index] of this.entries) {
-      const value = (values[index] ?? '').trim();
-      if (value !== '') fields[name] = value;
+    const { names, indices, specs } = this;
+    for (let c = 0; c < names.length; c++) {
+      const cell = values[indices[c]!];
+      const value = cell === undefined ? '' : cell.trim();
+      if (value !== '') fields[names[c]!] = value;
     }
 
-    for (const { spec, index } of this.specs) {
+    for (let c = 0; c < specs.length; c++) {
+      const { spec, index } = specs[c]!;
       const value = fields[spec.name] ?? '';
       const note = index === undefined || !raw.notes ? undefined : raw.notes[index];
       const damage = spec.identifier ? excelNumberDamage(note) : undefined;
@@ -167,7 +173,7 @@ export class RowValidator {
     let amountMinor: bigint | null = null;
     const amountText = fields.amount ?? '';
     if (amountText !== '' && currencyOk) {
-      const money = parseMoney(amountText, currency);
+      const money = parseMoneyMinor(amountText, currency);
       if (money.ok) amountMinor = money.minor;
       else issues.push({ column: 'amount', value: amountText, rule: money.rule, message: money.message });
     }
@@ -188,7 +194,10 @@ export class RowValidator {
       }
     } else reference = provider.deriveReference(batchKey, raw.rowNumber);
 
-    if (amountMinor !== null && currencyOk) issues.push(...rules.check(fields, { currency, amountMinor }));
+    if (amountMinor !== null && currencyOk) {
+      const own = rules.check(fields, { currency, amountMinor });
+      for (let i = 0; i < own.length; i++) issues.push(own[i]!);
+    }
 
     let rowIssues: RowProblem[] = issues.length === 0 ? NO_ISSUES : issues.map((i) => ({ ...i, file: this.file, row: raw.rowNumber, column: columnTitle(this.options.header, this.options.match, i.column) }));
     if (controlIssues) rowIssues = [...controlIssues, ...rowIssues];

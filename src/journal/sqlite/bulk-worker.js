@@ -5,7 +5,7 @@
 // through JSDoc: the messages are typed in bulk-writer.ts (WorkerInput, WorkerOutput).
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { prepareChunkWriter } from './chunk-writer.js';
+import { prepareChunkWriter, unpackRows } from './chunk-writer.js';
 
 /**
  * @typedef {import('./bulk-writer.ts').WorkerData} WorkerData
@@ -36,7 +36,7 @@ port.on('message', (/** @type {WorkerInput} */ m) => {
   if (m.type === 'chunk') {
     if (!failure) {
       try {
-        duplicates += write(m.batchId, m.provider, m.rows, m.problems, m.at);
+        duplicates += write(m.batchId, m.provider, unpackRows(m.rows), m.problems, m.at);
       } catch (err) {
         failure = err instanceof Error ? err.message : String(err);
       }

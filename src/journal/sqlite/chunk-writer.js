@@ -4,8 +4,8 @@
 // through tsx on Node 20; the journal and the worker share this one implementation. Type imports below are
 // comments: nothing TypeScript is loaded at run time.
 //
-// A row crosses to the worker as a tuple (cheap to clone): see RowTuple. A reference already used by another
-// payout of the provider (unique partial index) is journaled as `duplicate`, never sent.
+// A chunk crosses to the worker packed (PackedRows) and is written as tuples (RowTuple). A reference already
+// used by another payout of the provider (unique partial index) is journaled as `duplicate`, never sent.
 
 /**
  * @typedef {import('better-sqlite3').Database} SqliteDatabase
@@ -45,6 +45,82 @@ export function rowTuple(row) {
     JSON.stringify(row.original),
     row.errorMessage ?? null,
   ];
+}
+
+/**
+ * A chunk as it crosses to the writer thread: every text of every row in one string, with each text's length
+ * (-1 for null) and the row numbers in typed arrays, transferred rather than copied. Cloning one string is a
+ * copy; cloning a thousand tuples is a walk over seven thousand values on the thread that reads the sheet.
+ * (Measured on 1M rows, 2 cores: the sheet journaled in 7.8-8.7 s packed, 8.1-9.3 s as tuples; with the cells
+ * packed one by one and their JSON made on the writer's thread, 8.3-8.9 s: the writer is then the slower one.)
+ * Per row: reference, status, amount, currency, error message, the cells as JSON.
+ * @typedef {{ text: string, lengths: Int32Array, rowNumbers: Float64Array }} PackedRows
+ */
+const TEXTS_PER_ROW = 6;
+
+/**
+ * @param {NewPayout[]} rows
+ * @returns {PackedRows}
+ */
+export function packRows(rows) {
+  const n = rows.length;
+  const lengths = new Int32Array(n * TEXTS_PER_ROW);
+  const rowNumbers = new Float64Array(n);
+  /** @type {string[]} */
+  const parts = [];
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const row = /** @type {NewPayout} */ (rows[i]);
+    rowNumbers[i] = row.rowNumber;
+    // Plain statements rather than a helper per text: this runs for every row of a million-row sheet.
+    const reference = row.merchantReference;
+    if (reference === null) lengths[k++] = -1;
+    else (lengths[k++] = reference.length), parts.push(reference);
+    lengths[k++] = row.status.length;
+    parts.push(row.status);
+    const amount = row.amountMinor === null ? null : row.amountMinor.toString();
+    if (amount === null) lengths[k++] = -1;
+    else (lengths[k++] = amount.length), parts.push(amount);
+    const currency = row.currency;
+    if (currency === null) lengths[k++] = -1;
+    else (lengths[k++] = currency.length), parts.push(currency);
+    const error = row.errorMessage ?? null;
+    if (error === null) lengths[k++] = -1;
+    else (lengths[k++] = error.length), parts.push(error);
+    const original = JSON.stringify(row.original);
+    lengths[k++] = original.length;
+    parts.push(original);
+  }
+  return { text: parts.join(''), lengths, rowNumbers };
+}
+
+/**
+ * PackedRows back into tuples.
+ * @param {PackedRows} packed
+ * @returns {RowTuple[]}
+ */
+export function unpackRows({ text, lengths, rowNumbers }) {
+  /** @type {RowTuple[]} */
+  const rows = new Array(rowNumbers.length);
+  let at = 0;
+  let k = 0;
+  /** @returns {string | null} */
+  const take = () => {
+    const length = /** @type {number} */ (lengths[k++]);
+    if (length < 0) return null;
+    const s = text.slice(at, at + length);
+    at += length;
+    return s;
+  };
+  for (let i = 0; i < rows.length; i++) {
+    const reference = take();
+    const status = /** @type {NewPayout['status']} */ (take());
+    const amount = take();
+    const currency = take();
+    const errorMessage = take();
+    rows[i] = [/** @type {number} */ (rowNumbers[i]), reference, status, amount, currency, /** @type {string} */ (take()), errorMessage];
+  }
+  return rows;
 }
 
 /** A row of the chunk was ignored: the chunk's transaction is rolled back and the chunk written row by row. */

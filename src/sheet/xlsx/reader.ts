@@ -25,6 +25,9 @@ import { convertRow, type ConvertedRow, type ExcelRow } from './cells.ts';
 import { EMPTY_SST, chooseSheet, declaredSharedStrings, escapeAmpersands, readWorkbookInfo, sharedStringCounter, type SheetInfo, type WorkbookInfo } from './workbook.ts';
 import { NotXlsx, minimalZip, readZipDirectory, storedPart, type RebuiltPart, type StoredPart } from './zip.ts';
 
+/** Rows handed over at a time (see `chunks`). */
+const CHUNK_ROWS = 500;
+
 export async function openXlsx(path: string, size: number, limits: SheetLimits): Promise<OpenedSheet> {
   const file = basename(path);
   const notReadable = (why: string) => new SheetError(`${file} is not a readable XLSX file (${why})`, path);
@@ -190,43 +193,62 @@ export async function openXlsx(path: string, size: number, limits: SheetLimits):
 
   const k = header.length;
   let dataRows = 0;
-  async function* rows(): AsyncGenerator<RawRow> {
-    try {
-      for (;;) {
-        const r = await nextRow();
-        if (!r) break;
-        if (r.blank) continue;
-        const values = new Array<string>(k).fill('');
-        let notes: (CellNote | undefined)[] | undefined;
-        for (const c of r.cells) {
-          if (c.index >= k) {
-            if (c.text.trim() === '' && !c.note) continue;
-            throw new SheetError(
-              `row ${r.rowNumber} has a value in column ${columnLetter(c.index)}, beyond the header (${k} columns)`,
-              path,
-              r.rowNumber,
-              columnLetter(c.index),
-            );
-          }
-          // Excel holds at most 32,767 characters in a cell: results.xlsx could not be written (issue 10).
-          if (c.text.length > EXCEL_MAX_CELL_CHARS)
-            throw cellTooLong(path, file, r.rowNumber, columnLetter(c.index), header[c.index] ?? '', c.text.length);
-          values[c.index] = c.text;
-          if (c.note) {
-            notes ??= new Array<CellNote | undefined>(k).fill(undefined);
-            notes[c.index] = c.note;
-          }
+  /** The next data row, undefined at the end. */
+  const nextDataRow = async (): Promise<RawRow | undefined> => {
+    for (;;) {
+      const r = await nextRow();
+      if (!r) return undefined;
+      if (r.blank) continue;
+      const values = new Array<string>(k).fill('');
+      let notes: (CellNote | undefined)[] | undefined;
+      for (const c of r.cells) {
+        if (c.index >= k) {
+          if (c.text.trim() === '' && !c.note) continue;
+          throw new SheetError(
+            `row ${r.rowNumber} has a value in column ${columnLetter(c.index)}, beyond the header (${k} columns)`,
+            path,
+            r.rowNumber,
+            columnLetter(c.index),
+          );
         }
-        if (limits.maxRows !== undefined && ++dataRows > limits.maxRows) throw tooManyRows(path, r.rowNumber, limits.maxRows);
-        yield notes ? { rowNumber: r.rowNumber, values, notes } : { rowNumber: r.rowNumber, values };
+        // Excel holds at most 32,767 characters in a cell: results.xlsx could not be written (issue 10).
+        if (c.text.length > EXCEL_MAX_CELL_CHARS)
+          throw cellTooLong(path, file, r.rowNumber, columnLetter(c.index), header[c.index] ?? '', c.text.length);
+        values[c.index] = c.text;
+        if (c.note) {
+          notes ??= new Array<CellNote | undefined>(k).fill(undefined);
+          notes[c.index] = c.note;
+        }
+      }
+      if (limits.maxRows !== undefined && ++dataRows > limits.maxRows) throw tooManyRows(path, r.rowNumber, limits.maxRows);
+      return notes ? { rowNumber: r.rowNumber, values, notes } : { rowNumber: r.rowNumber, values };
+    }
+  };
+
+  // Groups of CHUNK_ROWS: exceljs hands over one row per await anyway, but the engine then waits once a group.
+  async function* chunks(): AsyncGenerator<RawRow[]> {
+    let chunk: RawRow[] = [];
+    try {
+      for (let row = await nextDataRow(); row; row = await nextDataRow()) {
+        chunk.push(row);
+        if (chunk.length >= CHUNK_ROWS) {
+          yield chunk;
+          chunk = [];
+        }
       }
       // Let exceljs finish the (tiny) rest of the synthetic archive.
       await guarded(books.next()).catch(() => undefined);
     } catch (err) {
+      // The rows read before a failure are handed over first.
+      if (chunk.length > 0) yield chunk;
       throw wrap(err);
     } finally {
       await close();
     }
+    if (chunk.length > 0) yield chunk;
+  }
+  async function* rows(): AsyncGenerator<RawRow> {
+    for await (const chunk of chunks()) yield* chunk;
   }
 
   return {
@@ -234,6 +256,7 @@ export async function openXlsx(path: string, size: number, limits: SheetLimits):
     sheetName: sheet.name,
     header,
     rows: rows(),
+    chunks: chunks(),
     close,
   };
 }
