@@ -74,7 +74,7 @@ program
     const [{ validateFile }, { printSummaries }, { exitCodeFor }] = await Promise.all([
       import('../engine/validate-file.ts'),
       import('./output.ts'),
-      import('../engine/summary.ts'),
+      import('../engine/exit-codes.ts'),
     ]);
     const options = cmd.optsWithGlobals();
     const summary = await validateFile(options, file);

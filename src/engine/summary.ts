@@ -4,6 +4,8 @@ import type { BatchRecord } from '../journal/store.ts';
 import type { Engine } from './engine.ts';
 import { reportsProblem, resultStatusOf } from './reporting.ts';
 
+export { exitCodeFor } from './exit-codes.ts';
+
 export interface BatchSummary {
   id: string;
   file: string;
@@ -72,17 +74,4 @@ export function unreadableSummary(file: string, provider: string, errorsCsv: str
     notes: [note],
     unreadable: true,
   };
-}
-
-/** DESIGN §8 exit codes over several batches: 2 unreadable, else 3 anything open, else 1 anything not paid (or cancelled), else 0. */
-export function exitCodeFor(summaries: BatchSummary[]): number {
-  if (summaries.some((s) => s.unreadable || s.state === 'stopped')) return 2;
-  if (summaries.some((s) => s.counts.pending > 0 || s.counts.needs_review > 0 || s.state === 'held')) return 3;
-  if (
-    summaries.some(
-      (s) => s.state === 'rejected' || s.state === 'duplicate-file' || s.state === 'cancelled' || s.fileChanged || s.counts.failed + s.counts.reversed + s.counts.invalid + s.counts.duplicate + s.counts.cancelled > 0,
-    )
-  )
-    return 1;
-  return 0;
 }

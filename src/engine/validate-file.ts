@@ -5,18 +5,17 @@ import { loadConfig, resolveProvider } from '../config/load.ts';
 import { ensureWorkFolders } from '../intake/folders.ts';
 import { sha256File } from '../intake/identity.ts';
 import { createLogger } from '../log.ts';
-import { writeErrorsCsv } from '../report/index.ts';
+import { writeErrorsCsv } from '../report/errors.ts';
 import { matchHeaders } from '../sheet/headers.ts';
 import { openSheet } from '../sheet/open.ts';
 import { SheetError } from '../sheet/types.ts';
-import type { PayoutRequest } from '../providers/types.ts';
+import type { PayoutRequest, RowIssue } from '../providers/types.ts';
 import { formatMinor } from '../validate/currencies.ts';
 import { RowValidator, columnTitle, providerAliases } from '../validate/rows.ts';
 import { sheetProblem, type RowProblem } from '../validate/problem.ts';
 import type { BatchSummary } from './batch.ts';
 import { headerOnly, tooWideForResults } from './ingest.ts';
 import { batchKeyOf, buildRequest } from './request.ts';
-import { Runtimes } from './runtime.ts';
 
 export async function validateFile(options: { config?: string; work?: string; provider?: string }, file: string): Promise<BatchSummary> {
   const config = loadConfig({ configPath: options.config, work: options.work, provider: options.provider });
@@ -60,16 +59,18 @@ export async function validateFile(options: { config?: string; work?: string; pr
     // The same whole-file refusals as a run (exit 2): too wide for results.xlsx, a header and no rows.
     const tooWide = tooWideForResults(sheet.header, name);
     if (tooWide) throw tooWide;
-    for await (const raw of sheet.rows) {
-      summary.rows++;
-      const { payout, issues } = validator.validate(raw);
-      errors.push(...issues);
-      if (payout.status === 'invalid' || fileLevel) invalidRows.add(raw.rowNumber);
-      else if (payout.amountMinor !== null && payout.currency) {
-        totals.set(payout.currency, (totals.get(payout.currency) ?? 0n) + payout.amountMinor);
-        // The request a run would build for this row (request.ts); no batch exists, so none is named. Kept only
-        // for a provider that checks rows before sending (preflight): 200,000 of them are ~150 MB of heap.
-        if (wantsPreflight && valid.length < 200_000) valid.push(buildRequest(payout, { payoutId: String(raw.rowNumber), batchId: '' }));
+    for await (const rows of sheet.chunks) {
+      for (const raw of rows) {
+        summary.rows++;
+        const { payout, issues } = validator.validate(raw);
+        if (issues.length) errors.push(...issues);
+        if (payout.status === 'invalid' || fileLevel) invalidRows.add(raw.rowNumber);
+        else if (payout.amountMinor !== null && payout.currency) {
+          totals.set(payout.currency, (totals.get(payout.currency) ?? 0n) + payout.amountMinor);
+          // The request a run would build for this row (request.ts); no batch exists, so none is named. Kept only
+          // for a provider that checks rows before sending (preflight): 200,000 of them are ~150 MB of heap.
+          if (wantsPreflight && valid.length < 200_000) valid.push(buildRequest(payout, { payoutId: String(raw.rowNumber), batchId: '' }));
+        }
       }
     }
     if (summary.rows === 0) throw headerOnly(name);
@@ -81,21 +82,22 @@ export async function validateFile(options: { config?: string; work?: string; pr
   } finally {
     await sheet.close();
   }
-  // Reference data checks (bank lists) without sending anything.
-  const runtimes = new Runtimes(config, log);
-  try {
-    const runtime = await runtimes.get(config.provider);
-    if (runtime.adapter.preflight && valid.length) {
-      const issues = await runtime.adapter.preflight(valid);
+  // Reference data checks (bank lists) without sending anything; a provider with none to check is not started.
+  if (wantsPreflight && valid.length) {
+    const { Runtimes } = await import('./runtime.ts');
+    const runtimes = new Runtimes(config, log);
+    try {
+      const runtime = await runtimes.get(config.provider);
+      const issues = runtime.adapter.preflight ? await runtime.adapter.preflight(valid) : new Map<string, RowIssue[]>();
       for (const p of valid) {
         for (const i of issues.get(p.payoutId) ?? []) {
           errors.push({ file: name, row: p.rowNumber, column: columnTitle(sheet.header, match, i.column), value: i.value, rule: i.rule, message: i.message });
           invalidRows.add(p.rowNumber);
         }
       }
+    } finally {
+      await runtimes.closeAll();
     }
-  } finally {
-    await runtimes.closeAll();
   }
   summary.counts.invalid = invalidRows.size;
   if (errors.length) {

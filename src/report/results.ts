@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { stringify, type Stringifier } from 'csv-stringify';
 import { currencyExponent, formatMinorWithExponent, type ExponentOverrides } from '../validate/currencies.ts';
 import { maskAccount, neutraliseFormula, safeAmountText } from './safe-cells.ts';
-import type { ReportBatch, ReportRow } from './types.ts';
+import { RESULT_COLUMNS, type ReportBatch, type ReportRow } from './types.ts';
 import { ShownTime } from './times.ts';
 import {
   FittedSheet,
@@ -22,19 +22,7 @@ import {
   type ColumnFit,
 } from './xlsx.ts';
 
-/** The columns appended after the original ones, in this order (DESIGN §7). */
-export const RESULT_COLUMNS = [
-  'payout_status',
-  'provider_reference',
-  'merchant_reference',
-  'raw_status',
-  'error_code',
-  'error_message',
-  'submitted_at',
-  'completed_at',
-  'paid_amount',
-  'fee',
-] as const;
+export { RESULT_COLUMNS } from './types.ts';
 
 /** How wide each result column may grow to fit its content (longer text wraps). */
 const RESULT_FITS: Record<(typeof RESULT_COLUMNS)[number], ColumnFit> = {

@@ -16,6 +16,20 @@ export const RESULT_STATUSES: readonly ResultStatus[] = Object.freeze([
   'needs_review',
 ] as const);
 
+/** The columns appended after the original ones, in this order (DESIGN §7). */
+export const RESULT_COLUMNS = [
+  'payout_status',
+  'provider_reference',
+  'merchant_reference',
+  'raw_status',
+  'error_code',
+  'error_message',
+  'submitted_at',
+  'completed_at',
+  'paid_amount',
+  'fee',
+] as const;
+
 export interface ReportRow {
   /** The row number as the spreadsheet numbers it. */
   rowNumber: number;

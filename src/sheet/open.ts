@@ -4,7 +4,6 @@
 import { open, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { openCsv } from './csv.ts';
-import { openXlsx } from './xlsx/index.ts';
 import { MAX_DATA_ROWS, SheetError, type OpenedSheet, type SheetLimits } from './types.ts';
 
 export const DEFAULT_SHEET_LIMITS: SheetLimits = Object.freeze({
@@ -59,6 +58,8 @@ export async function openSheet(path: string, limits?: Partial<SheetLimits>): Pr
     if (CSV_EXTENSIONS.has(ext)) {
       throw new SheetError(`${file} is a ZIP archive (an Excel workbook?), not a CSV file`, path);
     }
+    // Loaded for a workbook only: exceljs is a large package that reading a CSV never needs.
+    const { openXlsx } = await import('./xlsx/index.ts');
     return openXlsx(path, size, lim);
   }
   if (XLSX_EXTENSIONS.has(ext)) {
