@@ -119,8 +119,11 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
   if (recovered) log.warn(`${recovered} payout(s) were in flight when paybatch last stopped: checking them with the provider first`);
   // Again later: a sheet left in the inbox by a configuration error (a secret file may be fixed meanwhile).
   const retryLater = (file: string, ms: number) => {
-    retryAt.set(file, Date.now() + ms);
+    const due = Date.now() + ms;
+    retryAt.set(file, due);
     setTimeout(() => {
+      // A later retry replaced this one (a configuration error after a look that found the sheet not ready).
+      if (retryAt.get(file) !== due) return;
       retryAt.delete(file);
       if (!queue.includes(file)) queue.push(file);
       poke();
@@ -141,7 +144,8 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
         if (!queue.includes(file) && (retryAt.get(file) ?? 0) <= Date.now() && !notRegular.has(file)) queue.push(file);
       while (queue.length && !stopping) {
         const file = queue.shift()!;
-        if (!fs.existsSync(file)) continue;
+        // Queued again (an inbox event while it was being read) but already waiting for its retry.
+        if ((retryAt.get(file) ?? 0) > Date.now() || !fs.existsSync(file)) continue;
         let summary: BatchSummary | undefined;
         try {
           summary = await takeInboxFile(engine, file, { noWait: true, stableSeconds: Math.min(engine.config.intake.stableSeconds, 1) });

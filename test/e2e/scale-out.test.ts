@@ -138,7 +138,11 @@ describe('three watch processes on one PostgreSQL journal (DESIGN §11)', () => 
     // Never twice: the provider holds exactly one payout per reference.
     const stats = await sandbox.stats();
     expect(stats.maxCreatedPerReference).toBe(1);
-    expect(Object.keys(stats.created)).toHaveLength(ROWS);
+    // A process killed between journaling a row's `submitting` and sending it leaves a row that may never have
+    // reached the provider; Vexora's "not found" is no proof of that, so the row ends needs_review, unsent.
+    const created = Object.keys(stats.created).length;
+    expect(created).toBeLessThanOrEqual(ROWS);
+    expect(created).toBeGreaterThanOrEqual(ROWS - final.counts.needs_review);
     // One budget for the deployment: 429s at most 1% of requests.
     const requests = (stats as unknown as { requests: number }).requests;
     expect(stats.rateLimited / requests).toBeLessThanOrEqual(0.01);
