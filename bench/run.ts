@@ -10,7 +10,9 @@
 //                                      (bench/scaleout.ts; --rows, --rate, --processes): bench/results/scaleout.json
 //   npm run bench -- --only console    the web console's batch page on a 100,000-row batch (bench/console.ts):
 //                                      bench/results/console.json (--rows N, --requests N)
-//   npm run bench -- --rounds 1        alternating ingest rounds (default 3)
+//   npm run bench -- --only writer     what one payout row costs the journal's writer thread, four kinds of journal
+//                                      (bench/journal-writer.ts; --rows, default 300000): bench/results/journal-writer.json
+//   npm run bench -- --rounds 1        alternating ingest (and writer) rounds (default 3)
 //   npm run bench -- --child-rounds 2  fresh child processes per phase for the RSS figures (default 2)
 //   npm run bench -- --no-child        skip them (RSS from in-process samples)
 //   npm run bench -- --cli-rounds 2    `paybatch validate` CLI child runs per sheet, each paired with a bare-read child (default 2; 0 skips)
@@ -24,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { benchIngest, fmt, type IngestReport } from './ingest.ts';
 import { benchPacing, type PacingReport } from './pacing.ts';
 import { benchConsole } from './console.ts';
+import { benchWriter } from './journal-writer.ts';
 import { benchThroughput, goalLines, parseArgs as throughputArgs, resultDocument } from './throughput.ts';
 import { machine } from './machine.ts';
 import { benchScaleout, parseArgs as scaleoutArgs } from './scaleout.ts';
@@ -38,8 +41,8 @@ const opt = (name: string) => {
 };
 const only = opt('--only');
 const rounds = Number(opt('--rounds') ?? process.env.BENCH_ROUNDS ?? 3);
-if (only && !['ingest', 'pacing', 'throughput', 'scaleout', 'console'].includes(only)) {
-  process.stderr.write(`--only must be ingest, pacing, throughput, scaleout or console\n`);
+if (only && !['ingest', 'pacing', 'throughput', 'scaleout', 'console', 'writer'].includes(only)) {
+  process.stderr.write(`--only must be ingest, pacing, throughput, scaleout, console or writer\n`);
   process.exit(2);
 }
 
@@ -229,6 +232,23 @@ if (only === 'console') {
   for (const t of r.timings) row('console', `${t.what} median / p90 / max ms`, `${t.medianMs} / ${t.p90Ms} / ${t.maxMs}`, t === page ? '< 1000' : '', t === page ? pass(t.medianMs < 1000) : '');
   row('console', 'journal built in s', String(r.buildSeconds), '', '');
   row('console', 'results', out, '', '');
+}
+
+if (only === 'writer') {
+  const m = machine();
+  const r = benchWriter({ rows: Number(opt('--rows') ?? 300_000), rounds });
+  const out = write('journal-writer.json', {
+    benchmark: 'journal-writer',
+    description:
+      `${fmt(r.rows)} payout rows (the ingest sheet's cells, validated) written through the bulk writer's prepareChunkWriter in chunks ` +
+      'of 1,000 on one thread, into fresh journals: WAL + synchronous NORMAL with 4 KB pages (journals made before 16 KB pages) and with ' +
+      '16 KB pages (new journals), journal_mode OFF (SQLite without the disk), and 16 KB WAL without the two secondary payout indexes.',
+    method: `the four kinds alternated, ${r.rounds} rounds; CPU µs per row from process.cpuUsage over the insert loop; min and median`,
+    machine: m,
+    ...r,
+  });
+  for (const v of Object.keys(r.min) as (keyof typeof r.min)[]) row('writer', `${v} CPU µs per row (min / median)`, `${r.min[v]} / ${r.median[v]}`, '', '');
+  row('writer', 'results', out, '', '');
 }
 
 const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...lines.map((l) => l[i]!.length), ['bench', 'figure', 'value', 'target', ''][i]!.length));
