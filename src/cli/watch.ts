@@ -88,9 +88,10 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
   const notRegular = new Set<string>();
   /** Sheets a configuration error left in the inbox: taken again at this time, not at every event. */
   const retryAt = new Map<string, number>();
+  const waitsForRetry = (file: string) => (retryAt.get(file) ?? 0) > Date.now();
   watcher.on('add', (file: string) => {
     if (!isCandidate(path.basename(file))) return;
-    if ((retryAt.get(file) ?? 0) > Date.now()) return;
+    if (waitsForRetry(file)) return;
     // Only regular files are ever claimed: a FIFO would hang the reader that opens it (run-once skips it too).
     if (!isRegularFile(file)) {
       if (!notRegular.has(file)) log.warn('not a regular file: left in the inbox, never taken', { file: path.relative(folders.root, file) });
@@ -141,11 +142,11 @@ export async function watchCommand(options: GlobalOptions): Promise<number> {
       // Also the inbox as it is: chokidar can miss a file written into a folder created a moment before (a new
       // inbox/<provider>/), and a missed sheet would wait for the next start.
       for (const file of listInbox(folders))
-        if (!queue.includes(file) && (retryAt.get(file) ?? 0) <= Date.now() && !notRegular.has(file)) queue.push(file);
+        if (!queue.includes(file) && !waitsForRetry(file) && !notRegular.has(file)) queue.push(file);
       while (queue.length && !stopping) {
         const file = queue.shift()!;
         // Queued again (an inbox event while it was being read) but already waiting for its retry.
-        if ((retryAt.get(file) ?? 0) > Date.now() || !fs.existsSync(file)) continue;
+        if (waitsForRetry(file) || !fs.existsSync(file)) continue;
         let summary: BatchSummary | undefined;
         try {
           summary = await takeInboxFile(engine, file, { noWait: true, stableSeconds: Math.min(engine.config.intake.stableSeconds, 1) });

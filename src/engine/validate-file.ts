@@ -9,7 +9,7 @@ import { writeErrorsCsv } from '../report/errors.ts';
 import { matchHeaders } from '../sheet/headers.ts';
 import { openSheet } from '../sheet/open.ts';
 import { SheetError } from '../sheet/types.ts';
-import type { PayoutRequest, RowIssue } from '../providers/types.ts';
+import type { PayoutRequest } from '../providers/types.ts';
 import { formatMinor } from '../validate/currencies.ts';
 import { RowValidator, columnTitle, providerAliases } from '../validate/rows.ts';
 import { sheetProblem, type RowProblem } from '../validate/problem.ts';
@@ -88,9 +88,9 @@ export async function validateFile(options: { config?: string; work?: string; pr
     const runtimes = new Runtimes(config, log);
     try {
       const runtime = await runtimes.get(config.provider);
-      const issues = runtime.adapter.preflight ? await runtime.adapter.preflight(valid) : new Map<string, RowIssue[]>();
+      const issues = await runtime.adapter.preflight?.(valid);
       for (const p of valid) {
-        for (const i of issues.get(p.payoutId) ?? []) {
+        for (const i of issues?.get(p.payoutId) ?? []) {
           errors.push({ file: name, row: p.rowNumber, column: columnTitle(sheet.header, match, i.column), value: i.value, rule: i.rule, message: i.message });
           invalidRows.add(p.rowNumber);
         }

@@ -14,7 +14,7 @@ import type { Readable, Transform } from 'node:stream';
 import { parse, type Parser } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { columnLetter } from './headers.ts';
-import { EXCEL_MAX_CELL_CHARS, SheetError, cellTooLong, escapeControlCharacters, tooManyRows, type OpenedSheet, type RawRow, type SheetLimits } from './types.ts';
+import { EXCEL_MAX_CELL_CHARS, SheetError, cellTooLong, escapeControlCharacters, rowsOf, tooManyRows, type OpenedSheet, type RawRow, type SheetLimits } from './types.ts';
 
 export type CsvEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
 
@@ -275,10 +275,6 @@ class CsvRowReader {
     }
   }
 
-  async *rows(): AsyncGenerator<RawRow> {
-    for await (const chunk of this.chunks()) yield* chunk;
-  }
-
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
@@ -412,7 +408,7 @@ export async function openCsv(path: string, size: number, limits: SheetLimits): 
     encoding: detected.encoding,
     delimiter,
     header: first.header,
-    rows: rows.rows(),
+    rows: rowsOf(rows.chunks()),
     chunks: rows.chunks(),
     close,
   };

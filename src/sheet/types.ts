@@ -51,6 +51,11 @@ export interface OpenedSheet {
   close(): Promise<void>;
 }
 
+/** The rows of a reader's `chunks`, one by one (what `rows` is for both readers). */
+export async function* rowsOf(chunks: AsyncIterable<RawRow[]>): AsyncGenerator<RawRow> {
+  for await (const chunk of chunks) yield* chunk;
+}
+
 /**
  * Excel's own limits (Microsoft: "Excel specifications and limits"). A sheet beyond them can be read, but
  * its results.xlsx could never be written, so it is refused before anything is sent.

@@ -20,7 +20,7 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { columnLetter } from '../headers.ts';
-import { EXCEL_MAX_CELL_CHARS, SheetError, cellTooLong, escapeControlCharacters, tooManyRows, type CellNote, type OpenedSheet, type RawRow, type SheetLimits } from '../types.ts';
+import { EXCEL_MAX_CELL_CHARS, SheetError, cellTooLong, escapeControlCharacters, rowsOf, tooManyRows, type CellNote, type OpenedSheet, type RawRow, type SheetLimits } from '../types.ts';
 import { convertRow, type ConvertedRow, type ExcelRow } from './cells.ts';
 import { EMPTY_SST, chooseSheet, declaredSharedStrings, escapeAmpersands, readWorkbookInfo, sharedStringCounter, type SheetInfo, type WorkbookInfo } from './workbook.ts';
 import { NotXlsx, minimalZip, readZipDirectory, storedPart, type RebuiltPart, type StoredPart } from './zip.ts';
@@ -247,15 +247,12 @@ export async function openXlsx(path: string, size: number, limits: SheetLimits):
     }
     if (chunk.length > 0) yield chunk;
   }
-  async function* rows(): AsyncGenerator<RawRow> {
-    for await (const chunk of chunks()) yield* chunk;
-  }
 
   return {
     format: 'xlsx',
     sheetName: sheet.name,
     header,
-    rows: rows(),
+    rows: rowsOf(chunks()),
     chunks: chunks(),
     close,
   };
