@@ -8,19 +8,8 @@ import { currencyExponent, formatMinorWithExponent, type ExponentOverrides } fro
 import { maskAccount, neutraliseFormula, safeAmountText } from './safe-cells.ts';
 import { RESULT_COLUMNS, type ReportBatch, type ReportRow } from './types.ts';
 import { ShownTime } from './times.ts';
-import {
-  FittedSheet,
-  MAX_SHEET_ROWS,
-  moneyCellValue,
-  moneyStyle,
-  numFmtForExponent,
-  STATUS_STYLES,
-  xlsxText,
-  XlsxFile,
-  type CellStyle,
-  type CellValue,
-  type ColumnFit,
-} from './xlsx.ts';
+import { FittedSheet, type CellValue, type ColumnFit } from './fitted-sheet.ts';
+import { MAX_SHEET_ROWS, moneyCellValue, moneyStyle, numFmtForExponent, STATUS_STYLES, xlsxText, XlsxFile, type CellStyle } from './xlsx.ts';
 
 export { RESULT_COLUMNS } from './types.ts';
 

@@ -1,6 +1,7 @@
 // reconciliation.xlsx (and the Summary sheet of results.xlsx): the model's lines laid out as tables.
 // Nothing here decides what a line says; it decides only where a section goes and which cells show.
-import { FittedSheet, moneyCellValue, moneyStyle, numFmtForExponent, xlsxText, XlsxFile, type CellValue, type ColumnFit } from '../xlsx.ts';
+import { FittedSheet, type CellValue, type ColumnFit } from '../fitted-sheet.ts';
+import { moneyCellValue, moneyStyle, numFmtForExponent, xlsxText, XlsxFile } from '../xlsx.ts';
 import type { ReportBatch } from '../types.ts';
 import { exceptionLines, INVARIANT_TERMS, summaryLines, type ReconLine, type ReconSection } from './model.ts';
 import { readSpool } from './spool.ts';
